@@ -1,0 +1,352 @@
+"""Writable: Node's writable-stream rules, for byte chunks.
+
+The rules (from Node's lib/internal/streams/writable.js, checked against node v20):
+
+1. `length` counts bytes accepted and not yet completed, including the chunk being
+   written now. `writable_length` is that number.
+2. `write()` always accepts the chunk. If nothing is in flight (and not corked) it calls
+   `_write` at once, else queues it. Then it returns `length < high_water_mark` (also true
+   when length is 0); false sets `need_drain`.
+3. When `_write`'s callback runs, the chunk leaves `length` and the next queued chunk
+   starts. If the callback ran synchronously inside `_write`, the rest (drain, the write's
+   own callback, finish) waits for the next tick; if it ran later, it happens at once.
+4. 'drain' fires when `need_drain` is set and `length` is back to 0, and never after
+   `end()`. It fires before the completed write's own callback.
+5. `cork()` queues without writing; `uncork()` back to zero flushes the queue, through
+   `_writev` when more than one chunk waits and the subclass has `_writev`.
+6. `end()`: once nothing is queued or in flight, `_final` (if any), 'prefinish', then
+   'finish' on a later tick, then the stream destroys itself, which emits 'close'.
+7. write() after end() or destroy() returns false and reports ERR_STREAM_WRITE_AFTER_END
+   or ERR_STREAM_DESTROYED to the callback and as 'error'. A None chunk raises
+   ERR_STREAM_NULL_VALUES and a non-bytes chunk ERR_INVALID_ARG_TYPE, synchronously.
+8. A failed write destroys the stream: the callback gets the error, queued callbacks get
+   it too, then 'error' and 'close'.
+
+Theory of operation: one chunk at most is in flight (`_writing`); the rest wait in
+`_queue` as (chunk, callback) pairs. `_on_write_done` is the single callback handed to
+`_write`; it checks that it is called once per write and does rule 3's bookkeeping.
+This module knows nothing of files, clocks or diagnostics.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from bpcopy.streams import errors
+from bpcopy.streams._shared import BYTES_LIKE, StreamBase, as_bytes_like, next_tick
+
+WriteCallback = Callable[..., Any]
+
+
+def _ignore(error: BaseException | None = None) -> None:
+    pass
+
+
+class Writable(StreamBase):
+    """A stream you write bytes to. Subclasses implement `_write(chunk, callback)`."""
+
+    def __init__(self, high_water_mark: int = 65536) -> None:
+        super().__init__()
+        if high_water_mark < 0:
+            raise ValueError("high_water_mark must be 0 or more")
+        self._high_water_mark = high_water_mark
+        self._length = 0
+        self._writing = False
+        self._write_len = 0
+        self._write_callback: WriteCallback | None = None
+        self._sync = False
+        self._queue: deque[tuple[Any, WriteCallback]] = deque()
+        self._corked = 0
+        self._need_drain = False
+        self._ending = False
+        self._ended = False
+        self._finished = False
+        self._prefinished = False
+        self._final_called = False
+        self._pending_callbacks = 0
+        self._on_finished: list[WriteCallback] = []
+        self._after_write_pending: list[Any] | None = None  # [callback, count] of a sync write
+
+    # -- what subclasses provide ------------------------------------------------------
+
+    def _write(self, chunk: Any, callback: WriteCallback) -> None:
+        raise NotImplementedError("Writable subclasses implement _write(chunk, callback)")
+
+    _writev: Callable[[list[Any], WriteCallback], None] | None = None
+    _final: Callable[[WriteCallback], None] | None = None
+
+    # -- properties ---------------------------------------------------------------------
+
+    @property
+    def writable_length(self) -> int:
+        return self._length
+
+    @property
+    def writable_high_water_mark(self) -> int:
+        return self._high_water_mark
+
+    @property
+    def writable_need_drain(self) -> bool:
+        return self._need_drain and not self.destroyed and not self._ending
+
+    @property
+    def writable_ended(self) -> bool:
+        return self._ending
+
+    @property
+    def writable_finished(self) -> bool:
+        return self._finished
+
+    @property
+    def writable_corked(self) -> int:
+        return self._corked
+
+    @property
+    def writable(self) -> bool:
+        return not self.destroyed and not self._errored and not self._ending
+
+    # -- writing ------------------------------------------------------------------------
+
+    def write(self, chunk: Any, callback: WriteCallback | None = None) -> bool:
+        if chunk.__class__ not in BYTES_LIKE:
+            chunk = as_bytes_like(chunk)
+        if callback is None:
+            callback = _ignore
+        if self._ending or self.destroyed:
+            error = errors.write_after_end() if self._ending else errors.destroyed("write")
+            next_tick(callback, error)
+            self._error_or_destroy(error)
+            return False
+        self._pending_callbacks += 1
+        size = len(chunk) if chunk.__class__ is not memoryview else chunk.nbytes
+        self._length += size
+        if self._writing or self._corked or self._errored:
+            self._queue.append((chunk, callback))
+        else:
+            self._start_write(chunk, size, callback, None)
+        ok = self._length < self._high_water_mark or self._length == 0
+        if not ok:
+            self._need_drain = True
+        return ok and not self._errored and not self.destroyed
+
+    def _start_write(self, chunk: Any, size: int, callback: WriteCallback,
+                     writev_chunks: list[Any] | None) -> None:
+        self._write_len = size
+        self._write_callback = callback
+        self._writing = True
+        self._sync = True
+        if self.destroyed:
+            self._on_write_done(errors.destroyed("write"))
+        elif writev_chunks is not None:
+            self._writev(writev_chunks, self._on_write_done)  # type: ignore[misc]
+        else:
+            self._write(chunk, self._on_write_done)
+        self._sync = False
+
+    def _on_write_done(self, error: BaseException | None = None) -> None:
+        sync = self._sync
+        callback = self._write_callback
+        if callback is None:
+            self._error_or_destroy(errors.multiple_callback())
+            return
+        self._writing = False
+        self._write_callback = None
+        self._length -= self._write_len
+        self._write_len = 0
+        if error is not None:
+            if self._errored is None:
+                self._errored = error
+            if sync:
+                next_tick(self._after_write_error, error, callback)
+            else:
+                self._after_write_error(error, callback)
+            return
+        if self._queue:
+            self._flush_queue()
+        if sync:
+            # Coalesce a run of synchronous completions into one tick, as Node does.
+            pending = self._after_write_pending
+            if pending is not None and pending[0] is callback:
+                pending[1] += 1
+            else:
+                pending = [callback, 1]
+                self._after_write_pending = pending
+                next_tick(self._after_write_tick, pending)
+        else:
+            self._after_write(callback, 1)
+
+    def _after_write_tick(self, pending: list[Any]) -> None:
+        self._after_write_pending = None
+        self._after_write(pending[0], pending[1])
+
+    def _after_write(self, callback: WriteCallback, count: int) -> None:
+        if self._need_drain and self._length == 0 and not self._ending and not self.destroyed:
+            self._need_drain = False
+            self.emit("drain")
+        while count > 0:
+            count -= 1
+            self._pending_callbacks -= 1
+            callback()
+        if self.destroyed:
+            self._fail_queued()
+        self._finish_maybe(False)
+
+    def _after_write_error(self, error: BaseException, callback: WriteCallback) -> None:
+        self._pending_callbacks -= 1
+        callback(error)
+        self._fail_queued()
+        self._error_or_destroy(error)
+
+    def _flush_queue(self) -> None:
+        """Start queued writes: all at once through _writev, else one at a time."""
+        if self._corked or self.destroyed:
+            return
+        queue = self._queue
+        if len(queue) > 1 and self._writev is not None:
+            entries = list(queue)
+            queue.clear()
+            chunks = [chunk for chunk, _ in entries]
+            callbacks = [callback for _, callback in entries]
+
+            def all_written(error: BaseException | None = None) -> None:
+                for each in callbacks:
+                    each(error)
+
+            self._pending_callbacks -= len(entries) - 1
+            size = sum(len(chunk) for chunk in chunks)
+            self._start_write(None, size, all_written, chunks)
+            return
+        while queue and not self._writing:
+            chunk, callback = queue.popleft()
+            self._start_write(chunk, len(chunk), callback, None)
+
+    def _fail_queued(self) -> None:
+        """Hand every queued write and end() callback an error (the stream is done)."""
+        if self._writing:
+            return
+        error = self._errored or errors.destroyed("write")
+        while self._queue:
+            chunk, callback = self._queue.popleft()
+            self._length -= len(chunk)
+            self._pending_callbacks -= 1
+            callback(error)
+        callbacks, self._on_finished = self._on_finished, []
+        for callback in callbacks:
+            callback(self._errored or errors.destroyed("end"))
+
+    # -- corking ------------------------------------------------------------------------
+
+    def cork(self) -> None:
+        self._corked += 1
+
+    def uncork(self) -> None:
+        if self._corked:
+            self._corked -= 1
+            if not self._writing:
+                self._flush_queue()
+
+    # -- ending -------------------------------------------------------------------------
+
+    def end(self, chunk: Any = None, callback: WriteCallback | None = None) -> Writable:
+        if callable(chunk) and callback is None:
+            chunk, callback = None, chunk
+        if chunk is not None:
+            self.write(chunk)
+        if self._corked:
+            self._corked = 1
+            self.uncork()
+        error: BaseException | None = None
+        if not self._errored and not self._ending:
+            self._ending = True
+            self._finish_maybe(True)
+            self._ended = True
+        elif self._finished:
+            error = errors.already_finished("end")
+        elif self.destroyed:
+            error = errors.destroyed("end")
+        if callback is not None:
+            if error is not None or self._finished:
+                next_tick(callback, error)
+            else:
+                self._on_finished.append(callback)
+        return self
+
+    def _needs_finish(self) -> bool:
+        return (self._ending and not self.destroyed and self._length == 0
+                and not self._errored and not self._queue and not self._finished
+                and not self._writing and not self._error_emitted and not self._close_emitted)
+
+    def _finish_maybe(self, sync: bool) -> None:
+        if not self._needs_finish():
+            return
+        self._prefinish()
+        if self._pending_callbacks != 0:
+            return
+        if sync:
+            self._pending_callbacks += 1
+            next_tick(self._finish_if_still_needed)
+        elif self._needs_finish():
+            self._pending_callbacks += 1
+            self._finish()
+
+    def _finish_if_still_needed(self) -> None:
+        if self._needs_finish():
+            self._finish()
+        else:
+            self._pending_callbacks -= 1
+
+    def _prefinish(self) -> None:
+        if self._prefinished or self._final_called:
+            return
+        if self._final is not None and not self.destroyed:
+            self._final_called = True
+            self._call_final()
+        else:
+            self._prefinished = True
+            self.emit("prefinish")
+
+    def _call_final(self) -> None:
+        called = False
+
+        def on_final_done(error: BaseException | None = None) -> None:
+            nonlocal called
+            if called:
+                self._error_or_destroy(error or errors.multiple_callback())
+                return
+            called = True
+            self._pending_callbacks -= 1
+            if error is not None:
+                callbacks, self._on_finished = self._on_finished, []
+                for callback in callbacks:
+                    callback(error)
+                self._error_or_destroy(error)
+            elif self._needs_finish():
+                self._prefinished = True
+                self.emit("prefinish")
+                self._pending_callbacks += 1
+                next_tick(self._finish)
+
+        self._sync = True
+        self._pending_callbacks += 1
+        try:
+            self._final(on_final_done)  # type: ignore[misc]
+        except Exception as raised:
+            on_final_done(raised)
+        self._sync = False
+
+    def _finish(self) -> None:
+        self._pending_callbacks -= 1
+        self._finished = True
+        callbacks, self._on_finished = self._on_finished, []
+        for callback in callbacks:
+            callback()
+        self.emit("finish")
+        self.destroy()
+
+    # -- destroying ---------------------------------------------------------------------
+
+    def _on_destroyed(self) -> None:
+        if self._queue or self._on_finished:
+            next_tick(self._fail_queued)
