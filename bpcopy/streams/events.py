@@ -44,7 +44,8 @@ class EventEmitter:
         # Node removes the most recently added match.
         for index in range(len(listeners) - 1, -1, -1):
             candidate = listeners[index]
-            if candidate is listener or getattr(candidate, "listener", None) is listener:
+            # == rather than `is`: a bound method is a new object at every access.
+            if candidate == listener or getattr(candidate, "listener", None) == listener:
                 remaining = listeners[:index] + listeners[index + 1:]
                 if remaining:
                     self._events[name] = remaining

@@ -68,6 +68,9 @@ class Writable(StreamBase):
         self._pending_callbacks = 0
         self._on_finished: list[WriteCallback] = []
         self._after_write_pending: list[Any] | None = None  # [callback, count] of a sync write
+        # What the latest write() returned, for observers that did not make the call
+        # themselves (pipe() writes on the strategy's behalf). Not part of Node's API.
+        self.last_write_ok = True
 
     # -- what subclasses provide ------------------------------------------------------
 
@@ -110,6 +113,12 @@ class Writable(StreamBase):
     # -- writing ------------------------------------------------------------------------
 
     def write(self, chunk: Any, callback: WriteCallback | None = None) -> bool:
+        ok = self._accept(chunk, callback)
+        self.last_write_ok = ok is True
+        return ok is True
+
+    def _accept(self, chunk: Any, callback: WriteCallback | None) -> bool | BaseException:
+        """write()'s work; returns write()'s answer, or the error that refused the chunk."""
         if chunk.__class__ not in BYTES_LIKE:
             chunk = as_bytes_like(chunk)
         if callback is None:
@@ -118,7 +127,7 @@ class Writable(StreamBase):
             error = errors.write_after_end() if self._ending else errors.destroyed("write")
             next_tick(callback, error)
             self._error_or_destroy(error)
-            return False
+            return error
         self._pending_callbacks += 1
         size = len(chunk) if chunk.__class__ is not memoryview else chunk.nbytes
         self._length += size
@@ -252,13 +261,17 @@ class Writable(StreamBase):
     def end(self, chunk: Any = None, callback: WriteCallback | None = None) -> Writable:
         if callable(chunk) and callback is None:
             chunk, callback = None, chunk
+        error: BaseException | None = None
         if chunk is not None:
-            self.write(chunk)
+            accepted = self._accept(chunk, None)
+            if isinstance(accepted, BaseException):
+                error = accepted
         if self._corked:
             self._corked = 1
             self.uncork()
-        error: BaseException | None = None
-        if not self._errored and not self._ending:
+        if error is not None:
+            pass
+        elif not self._errored and not self._ending:
             self._ending = True
             self._finish_maybe(True)
             self._ended = True
