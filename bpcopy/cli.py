@@ -1,0 +1,255 @@
+"""The command line: parse options, run one copy, report, and exit with a status.
+
+Exit statuses: 0 success; 1 runtime or I/O error; 2 usage error; 3 a CI guard failed
+(--assert-max-rss, --assert-max-buffered; the copy itself is complete); 130 SIGINT and
+143 SIGTERM (after clean-up and a summary so far); 141 when the reader of stdout went
+away (EPIPE), silently, as cat's 128+SIGPIPE.
+
+It knows options and output; the copy itself is bpcopy.copy's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import IO, Any
+
+import click
+
+from bpcopy import __version__
+from bpcopy.units import DURATION, RATE, SIZE, SIZE_OR_ZERO, format_size
+
+DEFAULT_MARK = 65536
+EXIT_USAGE = 2
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("source", metavar="SRC")
+@click.argument("dest", metavar="DST")
+@click.option("-H", "--high-water-mark", "high_water_mark", type=SIZE, default="64KiB",
+              show_default=True, help="Mark of both streams (bytes per read, buffer limit).")
+@click.option("--read-hwm", type=SIZE, help="Mark of the readable side only.")
+@click.option("--write-hwm", type=SIZE, help="Mark of the writable side only.")
+@click.option("--mode", type=click.Choice(["pump", "pipe", "none"]), default="pump",
+              show_default=True,
+              help="pump: pause/resume loop; pipe: Readable.pipe(); none: ignore write().")
+@click.option("--max-buffer", type=SIZE, default="256MiB", show_default=True,
+              help="With --mode none, stop once this much is buffered.")
+@click.option("--sink-delay", type=DURATION, default="0", help="Latency added to each write.")
+@click.option("--sink-rate", type=RATE, help="Cap on write throughput, e.g. 1MiB/s.")
+@click.option("--sink-jitter", type=DURATION, default="0",
+              help="Random extra latency per write (see --seed).")
+@click.option("--source-delay", type=DURATION, default="0", help="Latency added to each read.")
+@click.option("--source-rate", type=RATE, help="Cap on read throughput.")
+@click.option("--seed", type=int, help="Seed for --sink-jitter and --sink-short-writes.")
+@click.option("--sink-fail-after", type=SIZE_OR_ZERO,
+              help="Inject a fault: the sink fails with EIO after this many bytes.")
+@click.option("--sink-short-writes", is_flag=True,
+              help="Inject a fault: the sink accepts only part of each write.")
+@click.option("--trace", is_flag=True, help="Print one record per event.")
+@click.option("--trace-format", type=click.Choice(["table", "jsonl", "csv"]), default="table",
+              show_default=True)
+@click.option("--trace-file", type=click.Path(dir_okay=False, writable=True),
+              help="Write the trace here instead of stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the summary as one JSON object on stderr, and nothing else.")
+@click.option("--fsync", is_flag=True, help="Sync the destination (and its directory).")
+@click.option("-n", "--no-clobber", is_flag=True, help="Refuse to overwrite an existing DST.")
+@click.option("--verify", is_flag=True, help="Compare sha256 of the bytes read and written.")
+@click.option("--assert-max-rss", type=SIZE, help="CI guard: exit 3 if peak RSS exceeds this.")
+@click.option("--assert-max-buffered", type=SIZE,
+              help="CI guard: exit 3 if readable+writable length ever exceeds this.")
+@click.option("--no-progress", is_flag=True, help="No live view on a terminal.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="Colour in the trace table and summary.")
+@click.option("--report", type=click.Path(dir_okay=False),
+              help="Write a self-contained HTML report (charts, summary, options).")
+@click.version_option(__version__, "-V", "--version", prog_name="bpcopy")
+def command(**options: Any) -> None:
+    """Copy SRC to DST through Node.js-style streams, and show the backpressure.
+
+    SRC or DST may be - for stdin or stdout. If DST is a directory, the copy goes to
+    DST/basename(SRC).
+    """
+    sys.exit(run(options))
+
+
+def run(options: dict[str, Any]) -> int:
+    from bpcopy.copy import Copy, CopyOptions
+
+    check_combinations(options)
+    color = wants_color(options["color"], sys.stderr)
+    trace_out, trace = open_trace(options, color)
+    copy_options = CopyOptions(
+        source=options["source"], dest=options["dest"],
+        read_hwm=options["read_hwm"] or options["high_water_mark"],
+        write_hwm=options["write_hwm"] or options["high_water_mark"],
+        mode=options["mode"], max_buffer=options["max_buffer"],
+        sink_delay=options["sink_delay"], sink_rate=options["sink_rate"],
+        sink_jitter=options["sink_jitter"], source_delay=options["source_delay"],
+        source_rate=options["source_rate"], seed=options["seed"],
+        sink_fail_after=options["sink_fail_after"],
+        sink_short_writes=options["sink_short_writes"], fsync=options["fsync"],
+        no_clobber=options["no_clobber"], verify=options["verify"], trace=trace,
+        measure_rss=needs_summary(options) or options["assert_max_rss"] is not None,
+    )
+    copy = Copy(copy_options)
+    try:
+        outcome = run_with_views(copy, options, color)
+    finally:
+        if trace_out is not None and trace_out is not sys.stderr:
+            trace_out.close()
+    return report(outcome, options, color)
+
+
+def run_with_views(copy: Any, options: dict[str, Any], color: bool) -> Any:
+    """Open the ends, then run the copy with the live view when a person is watching."""
+    import asyncio
+
+    from bpcopy.copy import CopyError, CopyOutcome, exit_code_for
+
+    try:
+        copy.open()
+    except CopyError as error:
+        return CopyOutcome({"ok": False, "error": str(error)}, error, error.exit_code)
+    except KeyboardInterrupt as error:
+        return CopyOutcome({"ok": False, "error": "interrupted by SIGINT"}, error, 130)
+    live = None
+    if wants_live_view(options):
+        from bpcopy.render.live import LiveView
+
+        live = LiveView(copy, color=color)
+
+    async def main() -> Any:
+        if live is not None:
+            live.start()
+        try:
+            return await copy.run()
+        finally:
+            if live is not None:
+                live.stop()
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt as error:
+        copy.destination.discard()
+        return CopyOutcome({"ok": False, "error": "interrupted by SIGINT"}, error,
+                           exit_code_for(None) or 130)
+
+
+def check_combinations(options: dict[str, Any]) -> None:
+    if options["as_json"] and options["trace"] and not options["trace_file"]:
+        raise click.UsageError("--json keeps stderr for the summary alone: "
+                               "send the trace elsewhere with --trace-file PATH")
+    if options["trace_file"] and not options["trace"]:
+        options["trace"] = True
+
+
+def needs_summary(options: dict[str, Any]) -> bool:
+    return bool(options["as_json"] or not options["quiet"] or options["report"])
+
+
+def wants_color(choice: str, stream: IO[str]) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()
+
+
+def wants_live_view(options: dict[str, Any]) -> bool:
+    return (not options["no_progress"] and not options["as_json"] and not options["quiet"]
+            and not (options["trace"] and not options["trace_file"])
+            and sys.stderr.isatty())
+
+
+def open_trace(options: dict[str, Any], color: bool) -> tuple[IO[str] | None, Any]:
+    if not options["trace"]:
+        return None, None
+    from bpcopy.render.trace import make_trace
+
+    if options["trace_file"]:
+        try:
+            out: IO[str] = open(options["trace_file"], "w", buffering=1 << 16)  # noqa: SIM115
+        except OSError as error:
+            raise click.BadParameter(f"cannot open '{options['trace_file']}': "
+                                     f"{error.strerror}", param_hint="'--trace-file'") from None
+        return out, make_trace(options["trace_format"], out, color=False)
+    return sys.stderr, make_trace(options["trace_format"], sys.stderr, color=color)
+
+
+def report(outcome: Any, options: dict[str, Any], color: bool) -> int:
+    """Print what the user asked for and return the exit status."""
+    from bpcopy.copy import EXIT_GUARD, EXIT_SIGPIPE
+
+    summary = outcome.summary
+    exit_code = outcome.exit_code
+    guard_failures = check_guards(summary, options) if outcome.error is None else []
+    if guard_failures:
+        exit_code = EXIT_GUARD
+        summary["guards"] = guard_failures
+    if options["report"] and outcome.recorder is not None:
+        write_report(outcome, options)
+    if options["as_json"]:
+        emit(json.dumps(summary) + "\n")
+        return exit_code
+    if exit_code == EXIT_SIGPIPE:
+        return exit_code  # the reader went away: nothing more to say, as with cat
+    if not options["quiet"] and outcome.recorder is not None:
+        emit(render_summary(outcome, color))
+    if outcome.error is not None:
+        emit(f"bpcopy: error: {summary.get('error')}\n")
+    for failure in guard_failures:
+        emit(f"bpcopy: guard failed: {failure}\n")
+    return exit_code
+
+
+def check_guards(summary: dict[str, Any], options: dict[str, Any]) -> list[str]:
+    failures = []
+    limit = options["assert_max_rss"]
+    if limit is not None and summary.get("peak_rss", 0) > limit:
+        failures.append(f"peak RSS {format_size(summary['peak_rss'])} ({summary['peak_rss']} "
+                        f"bytes) exceeds --assert-max-rss {format_size(limit)} ({limit} bytes)")
+    limit = options["assert_max_buffered"]
+    if limit is not None and summary.get("max_buffered", 0) > limit:
+        failures.append(f"buffered {summary['max_buffered']} bytes (readable + writable) "
+                        f"exceeds --assert-max-buffered {limit} bytes")
+    return failures
+
+
+def render_summary(outcome: Any, color: bool) -> str:
+    if sys.stderr.isatty():
+        try:
+            from bpcopy.render.terminal import render_terminal_summary
+        except ImportError:
+            pass
+        else:
+            return render_terminal_summary(outcome, color=color)
+    from bpcopy.render.summary_text import format_summary_text
+
+    return format_summary_text(outcome.summary)
+
+
+def write_report(outcome: Any, options: dict[str, Any]) -> None:
+    try:
+        from bpcopy.render.report import write_html_report
+    except ImportError:
+        return
+    write_html_report(options["report"], outcome, options)
+
+
+def emit(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        pass
+
+
+def main() -> None:
+    try:
+        command(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,285 @@
+"""One copy, start to finish: open the ends, join the streams, watch, settle, commit.
+
+This is where the pieces meet. The order of a run:
+1. open the source and the destination (a FIFO waits for its other end here);
+2. build the two streams over them, with any simulated slowness and injected faults;
+3. join them with the chosen strategy, then attach the recorder (and the hasher for
+   --verify), so the recorder sees each chunk after the strategy has handled it;
+4. wait for the destination's 'finish', or the first error, or SIGINT/SIGTERM;
+5. let the loop settle (pipe()'s own 'finish' listener unpipes and pauses), then stop
+   the clock's bookkeeping, verify, and commit the destination, or discard it.
+
+It decides no stream numbers (bpcopy.streams does) and prints nothing (the CLI does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import signal
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from bpcopy.diagnostics.memory import RssReader, peak_rss
+from bpcopy.diagnostics.recorder import Recorder
+from bpcopy.diagnostics.summary import build_summary
+from bpcopy.endpoints import faults
+from bpcopy.endpoints.fd import FdReadable, FdWritable
+from bpcopy.endpoints.pacing import Pacer
+from bpcopy.endpoints.places import (
+    CopyError,
+    Destination,
+    Source,
+    open_destination,
+    open_source,
+    resolve_destination_path,
+)
+from bpcopy.pump import connect
+
+# Exit statuses (documented in the README).
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_GUARD = 3
+EXIT_SIGPIPE = 128 + signal.SIGPIPE
+SIGNAL_EXITS = {signal.SIGINT: 128 + signal.SIGINT, signal.SIGTERM: 128 + signal.SIGTERM}
+
+
+@dataclass
+class CopyOptions:
+    source: str
+    dest: str
+    read_hwm: int = 65536
+    write_hwm: int = 65536
+    mode: str = "pump"
+    max_buffer: int = 256 * 1024 * 1024
+    sink_delay: float = 0.0
+    sink_rate: float | None = None
+    sink_jitter: float = 0.0
+    source_delay: float = 0.0
+    source_rate: float | None = None
+    seed: int | None = None
+    sink_fail_after: int | None = None
+    sink_short_writes: bool = False
+    fsync: bool = False
+    no_clobber: bool = False
+    verify: bool = False
+    trace: Any = None  # a trace writer (bpcopy.render.trace), or None
+    measure_rss: bool = True  # psutil at start and end; off for the quietest runs
+    settle_ticks: int = 3
+
+
+class Interrupted(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+class SourceShrank(Exception):
+    pass
+
+
+class VerifyMismatch(Exception):
+    pass
+
+
+@dataclass
+class CopyOutcome:
+    summary: dict[str, Any]
+    error: BaseException | None
+    exit_code: int
+    recorder: Recorder | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Copy:
+    """A prepared copy: `await run()` performs it. Others may watch `recorder` meanwhile."""
+
+    def __init__(self, options: CopyOptions) -> None:
+        self.options = options
+        self.source: Source | None = None
+        self.destination: Destination | None = None
+        self.readable: FdReadable | None = None
+        self.writable: FdWritable | None = None
+        self.recorder: Recorder | None = None
+        self.start_rss = 0
+        self.total_bytes: int | None = None
+
+    def open(self) -> None:
+        """Open both ends (may block on a FIFO). Raises CopyError."""
+        options = self.options
+        if options.measure_rss:
+            from bpcopy.diagnostics.memory import psutil_rss
+
+            self.start_rss = psutil_rss()
+        dest_path = resolve_destination_path(options.source, options.dest)
+        self.source = open_source(options.source)
+        self.total_bytes = self.source.size
+        try:
+            self.destination = open_destination(self.source, dest_path,
+                                                no_clobber=options.no_clobber,
+                                                fsync=options.fsync)
+        except BaseException:
+            self.source.close()
+            raise
+
+    def _build_streams(self) -> None:
+        options = self.options
+        assert self.source is not None and self.destination is not None
+        device_write: Any = os.write
+        if options.sink_short_writes:
+            device_write = faults.short_writes(device_write, options.seed)
+        if options.sink_fail_after is not None:
+            device_write = faults.fail_after(device_write, options.sink_fail_after)
+        self.readable = FdReadable(
+            self.source.fd, self.source.name, options.read_hwm, close=False,
+            pacer=Pacer(options.source_delay, options.source_rate, 0.0, options.seed))
+        self.writable = FdWritable(
+            self.destination.fd, self.destination.name, options.write_hwm, close=False,
+            device_write=device_write,
+            pacer=Pacer(options.sink_delay, options.sink_rate, options.sink_jitter,
+                        options.seed))
+
+    async def run(self) -> CopyOutcome:
+        if self.source is None:
+            self.open()
+        assert self.source is not None and self.destination is not None
+        options = self.options
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._build_streams()
+        readable, writable = self.readable, self.writable
+        assert readable is not None and writable is not None
+
+        def fail(error: BaseException) -> None:
+            if not done.done():
+                done.set_exception(error)
+            readable.destroy()
+            writable.destroy()
+
+        def on_finish() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        readable.on("error", fail)
+        writable.on("error", fail)
+        writable.on("finish", on_finish)
+        hasher = hashlib.sha256() if options.verify else None
+        connect(options.mode, readable, writable, options.max_buffer)
+        self.recorder = recorder = Recorder(readable, writable, trace=options.trace,
+                                            rss=RssReader())
+        if hasher is not None:
+            readable.on("data", hasher.update)
+        handled = self._handle_signals(loop, fail)
+        recorder.start()
+        error: BaseException | None = None
+        try:
+            await done
+        except BaseException as raised:  # every failure ends up in the summary
+            error = raised
+        finally:
+            for signum in handled:
+                loop.remove_signal_handler(signum)
+        for _ in range(options.settle_ticks):
+            await asyncio.sleep(0)
+        recorder.finish_clock()
+        if error is None:
+            error = self._check_source_complete(recorder.bytes)
+        details: dict[str, Any] = {}
+        if error is None and hasher is not None:
+            error = self._verify(hasher.hexdigest(), details)
+        return self._conclude(error, details)
+
+    def _handle_signals(self, loop: asyncio.AbstractEventLoop, fail: Any) -> list[int]:
+        handled = []
+        for signum in SIGNAL_EXITS:
+            try:
+                loop.add_signal_handler(signum, lambda s=signum: fail(Interrupted(s)))
+                handled.append(signum)
+            except (ValueError, RuntimeError, NotImplementedError):
+                pass  # not the main thread: the caller handles signals
+        return handled
+
+    def _check_source_complete(self, bytes_read: int) -> BaseException | None:
+        source = self.source
+        assert source is not None
+        if source.is_regular and source.size is not None and bytes_read < source.size:
+            return SourceShrank(
+                f"source '{source.name}' shrank during the copy: read {bytes_read} of "
+                f"{source.size} bytes; the destination was left untouched")
+        return None
+
+    def _verify(self, read_digest: str, details: dict[str, Any]) -> BaseException | None:
+        destination = self.destination
+        assert destination is not None
+        details["sha256"] = read_digest
+        path = destination.temp_path
+        if path is None:
+            details["verified"] = "source only: the destination cannot be read back"
+            return None
+        written = hashlib.sha256()
+        with open(path, "rb") as copy:
+            for block in iter(lambda: copy.read(1 << 20), b""):
+                written.update(block)
+        details["dest_sha256"] = written.hexdigest()
+        if written.hexdigest() != read_digest:
+            return VerifyMismatch(
+                f"verification failed: '{destination.name}' would have sha256 "
+                f"{written.hexdigest()} but the bytes read have {read_digest}; "
+                "the destination was left untouched")
+        details["verified"] = "destination re-read and matched"
+        return None
+
+    def _conclude(self, error: BaseException | None, details: dict[str, Any]) -> CopyOutcome:
+        destination, source = self.destination, self.source
+        assert destination is not None and source is not None
+        if error is None:
+            try:
+                destination.commit()
+            except CopyError as commit_error:
+                error = commit_error
+        else:
+            destination.discard()
+        source.close()
+        end_rss = 0
+        if self.options.measure_rss:
+            from bpcopy.diagnostics.memory import psutil_rss
+
+            end_rss = psutil_rss()
+        recorder = self.recorder
+        assert recorder is not None
+        extra = {"source": source.name, "destination": destination.name, **details}
+        summary = build_summary(recorder, self.readable, self.writable,
+                                mode=self.options.mode, start_rss=self.start_rss,
+                                peak_rss=max(end_rss, peak_rss() if self.options.measure_rss
+                                             else 0),
+                                error=None if error is None else describe(error), extra=extra)
+        return CopyOutcome(summary, error, exit_code_for(error), recorder, details)
+
+
+def describe(error: BaseException) -> str:
+    """One line for a person: the file, then the operating system's reason."""
+    if isinstance(error, OSError) and error.filename is not None:
+        reason = error.strerror or str(error)
+        return f"'{error.filename}': {reason}"
+    return str(error) or type(error).__name__
+
+
+def exit_code_for(error: BaseException | None) -> int:
+    if error is None:
+        return EXIT_OK
+    if isinstance(error, Interrupted):
+        return SIGNAL_EXITS[error.signum]
+    if isinstance(error, BrokenPipeError):
+        return EXIT_SIGPIPE
+    if isinstance(error, CopyError):
+        return error.exit_code
+    return EXIT_FAILED
+
+
+def run_copy(options: CopyOptions, copy: Copy | None = None,
+             trace_out: IO[str] | None = None) -> CopyOutcome:
+    """Run a copy on a fresh event loop."""
+    copy = copy or Copy(options)
+    return asyncio.run(copy.run())

@@ -1,0 +1,194 @@
+"""The recorder: listens to a copy's two streams and keeps its numbers.
+
+It subscribes to the source's 'data', 'pause', 'resume', 'end' and 'error' and the
+destination's 'drain', 'finish' and 'error', after the strategy has attached its own
+listeners, so a chunk is recorded once the strategy has handled it (after write() and
+any pause()). It reads buffer lengths from the streams' own properties and computes
+none itself. It never calls a stream method that changes anything.
+
+Theory of operation: counters are plain attributes, updated per event; the per-chunk
+path does a few additions and comparisons, and formats a trace record only when a trace
+writer is attached. A Timeline keeps a bounded, evenly spaced sample of the buffers
+over time for charts, whatever the length of the copy.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Any, Protocol
+
+from bpcopy.diagnostics.memory import RssReader
+
+
+class TraceWriter(Protocol):
+    def chunk(self, t: float, seq: int, size: int, write_ok: bool, readable_length: int,
+              writable_length: int, need_drain: bool, paused: bool, drains: int,
+              pauses: int, rss: int) -> None: ...
+
+    def event(self, name: str, t: float, fields: dict[str, Any]) -> None: ...
+
+
+class Timeline:
+    """Samples of (t, readable_length, writable_length, rss, drains, pauses).
+
+    At most `limit` samples are kept: when full, every other one is dropped and the
+    spacing doubles, so memory stays flat for copies of any length.
+    """
+
+    def __init__(self, interval: float = 0.005, limit: int = 2000) -> None:
+        self.interval = interval
+        self.limit = limit
+        self.samples: list[tuple[float, int, int, int, int, int]] = []
+        self.next_at = 0.0
+
+    def add(self, t: float, readable_length: int, writable_length: int, rss: int,
+            drains: int, pauses: int) -> None:
+        self.samples.append((t, readable_length, writable_length, rss, drains, pauses))
+        if len(self.samples) >= self.limit:
+            self.samples = self.samples[::2]
+            self.interval *= 2
+        self.next_at = t + self.interval
+
+
+class Recorder:
+    """Counts, maxima and timings of one copy, gathered from stream events."""
+
+    def __init__(self, source: Any, dest: Any, *, trace: TraceWriter | None = None,
+                 rss: RssReader | None = None, trace_rss: bool = True) -> None:
+        self.source = source
+        self.dest = dest
+        self.trace = trace
+        self.rss = rss or RssReader()
+        self.trace_rss = trace_rss
+        self.timeline = Timeline()
+        self.bytes = 0
+        self.chunks = 0
+        self.pauses = 0
+        self.resumes = 0
+        self.drains = 0
+        self.max_readable_length = 0
+        self.max_writable_length = 0
+        self.max_buffered = 0
+        self.max_rss = 0
+        self.paused_s = 0.0
+        self.started_at = 0.0
+        self.finished_at: float | None = None
+        self.ended = False
+        self.finished = False
+        self.error: BaseException | None = None
+        self._paused_since: float | None = None
+
+    # -- wiring -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Attach the listeners and start the clock (just before the first read)."""
+        source, dest = self.source, self.dest
+        source.on("data", self._on_chunk)
+        source.on("pause", self._on_pause)
+        source.on("resume", self._on_resume)
+        source.on("end", self._on_end)
+        source.on("error", self._on_error)
+        dest.on("drain", self._on_drain)
+        dest.on("finish", self._on_finish)
+        dest.on("error", self._on_error)
+        self.started_at = perf_counter()
+        self._sample(0.0)
+
+    def now(self) -> float:
+        """Seconds since the copy started."""
+        return perf_counter() - self.started_at
+
+    @property
+    def elapsed_s(self) -> float:
+        end = self.finished_at if self.finished_at is not None else self.now()
+        return max(end, 0.0)
+
+    @property
+    def paused_total_s(self) -> float:
+        """Time the source spent paused, up to the end of the copy."""
+        total = self.paused_s
+        if self._paused_since is not None:
+            total += max(self.elapsed_s - self._paused_since, 0.0)
+        return total
+
+    # -- listeners ----------------------------------------------------------------------
+
+    def _on_chunk(self, chunk: Any) -> None:
+        self.chunks += 1
+        size = len(chunk)
+        self.bytes += size
+        readable_length = self.source.readable_length
+        writable_length = self.dest.writable_length
+        if readable_length > self.max_readable_length:
+            self.max_readable_length = readable_length
+        if writable_length > self.max_writable_length:
+            self.max_writable_length = writable_length
+        if readable_length + writable_length > self.max_buffered:
+            self.max_buffered = readable_length + writable_length
+        t = perf_counter() - self.started_at
+        if t >= self.timeline.next_at:
+            self._sample(t)
+        if self.trace is not None:
+            rss = self.rss.current() if self.trace_rss else 0
+            if rss > self.max_rss:
+                self.max_rss = rss
+            self.trace.chunk(t, self.chunks, size, self.dest.last_write_ok, readable_length,
+                             writable_length, self.dest.writable_need_drain,
+                             self.source.is_paused(), self.drains, self.pauses, rss)
+
+    def _sample(self, t: float) -> None:
+        rss = self.rss.current()
+        if rss > self.max_rss:
+            self.max_rss = rss
+        self.timeline.add(t, self.source.readable_length, self.dest.writable_length, rss,
+                          self.drains, self.pauses)
+
+    def _on_pause(self) -> None:
+        self.pauses += 1
+        t = self.now()
+        if self._paused_since is None:
+            self._paused_since = t
+        self._event("pause", t, {"pauses": self.pauses})
+
+    def _on_resume(self) -> None:
+        self.resumes += 1
+        t = self.now()
+        if self._paused_since is not None:
+            self.paused_s += t - self._paused_since
+            self._paused_since = None
+        self._event("resume", t, {"resumes": self.resumes})
+
+    def _on_drain(self) -> None:
+        self.drains += 1
+        self._event("drain", self.now(), {
+            "drains": self.drains,
+            "writable_length": self.dest.writable_length,
+            "readable_length": self.source.readable_length,
+        })
+
+    def _on_end(self) -> None:
+        self.ended = True
+        self._event("end", self.now(), {"bytes": self.bytes})
+
+    def _on_finish(self) -> None:
+        self.finished = True
+        self.finish_clock()
+        self._event("finish", self.finished_at or 0.0, {"bytes": self.bytes})
+
+    def _on_error(self, error: BaseException) -> None:
+        if self.error is None:
+            self.error = error
+        self._event("error", self.now(), {"message": str(error)})
+
+    def finish_clock(self) -> None:
+        """Stop the clock (at 'finish', or when a copy is abandoned)."""
+        if self.finished_at is None:
+            self.finished_at = self.now()
+            if self._paused_since is not None:
+                self.paused_s += self.finished_at - self._paused_since
+                self._paused_since = None
+            self._sample(self.finished_at)
+
+    def _event(self, name: str, t: float, fields: dict[str, Any]) -> None:
+        if self.trace is not None:
+            self.trace.event(name, t, fields)

@@ -1,0 +1,214 @@
+"""File-descriptor streams: a Readable like fs.ReadStream and a Writable like
+fs.WriteStream, for regular files, pipes, FIFOs, terminals and devices.
+
+- Regular files and devices that cannot block for long are read and written with plain
+  system calls. Pipes, FIFOs, sockets and terminals are switched to non-blocking mode and
+  wait for readiness on the event loop (add_reader/add_writer), so a full or empty pipe
+  never blocks the loop and the operating system's backpressure reaches the streams.
+- Every completion is delivered on a later turn of the loop, never inside the call that
+  started the operation, as Node's fs streams do. That is what makes traces repeatable.
+- The reader asks for `high_water_mark` bytes per read, so file chunks equal the mark
+  except the last.
+- A Pacer (pacing.py) may delay completions to simulate a slow device; faults (pacing's
+  sibling, faults.py) may shorten or fail the sink's writes.
+
+Each side keeps `busy_s`: the time an operation of its was in flight, which the summary
+uses to tell which side held the copy back. This module computes no stream numbers; it
+only calls push() and the write callbacks.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from asyncio import get_running_loop
+from collections.abc import Callable
+from time import perf_counter
+from typing import Any
+
+from bpcopy.endpoints.pacing import Pacer
+from bpcopy.streams import Readable, Writable
+
+
+def waits_for_readiness(fd: int) -> bool:
+    """True for descriptors that can block indefinitely: pipes, FIFOs, sockets, ttys."""
+    mode = os.fstat(fd).st_mode
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(fd)
+
+
+def io_error(error: OSError, name: str) -> OSError:
+    """The same OS error, naming the file it happened on."""
+    return OSError(error.errno, os.strerror(error.errno) if error.errno else str(error), name)
+
+
+class FdReadable(Readable):
+    """Reads a file descriptor in chunks of `high_water_mark` bytes."""
+
+    def __init__(self, fd: int, name: str, high_water_mark: int = 65536, *,
+                 pacer: Pacer | None = None, close: bool = True) -> None:
+        super().__init__(high_water_mark)
+        self.fd = fd
+        self.name = name
+        self.busy_s = 0.0
+        self._close = close
+        self._pacer = pacer if pacer is not None and pacer.active else None
+        self._nonblocking = waits_for_readiness(fd)
+        self._restore_flags: int | None = None
+        if self._nonblocking:
+            self._restore_flags = _set_nonblocking(fd)
+        self._started_at = 0.0
+        self._waiting = False
+
+    def _read(self, size: int) -> None:
+        self._started_at = perf_counter()
+        try:
+            data = os.read(self.fd, size)
+        except BlockingIOError:
+            self._waiting = True
+            get_running_loop().add_reader(self.fd, self._on_ready, size)
+            return
+        except OSError as error:
+            get_running_loop().call_soon(self.destroy, io_error(error, self.name))
+            return
+        self._complete(data)
+
+    def _on_ready(self, size: int) -> None:
+        try:
+            data = os.read(self.fd, size)
+        except BlockingIOError:
+            return
+        except OSError as error:
+            self._stop_waiting()
+            self.destroy(io_error(error, self.name))
+            return
+        self._stop_waiting()
+        self._complete(data)
+
+    def _stop_waiting(self) -> None:
+        if self._waiting:
+            self._waiting = False
+            get_running_loop().remove_reader(self.fd)
+
+    def _complete(self, data: bytes) -> None:
+        loop = get_running_loop()
+        if self._pacer is None:
+            loop.call_soon(self._deliver, data)
+        else:
+            loop.call_at(self._pacer.complete_at(loop.time(), len(data)), self._deliver, data)
+
+    def _deliver(self, data: bytes) -> None:
+        self.busy_s += perf_counter() - self._started_at
+        self.push(data or None)
+
+    def _destroy(self, error: BaseException | None, callback: Callable[..., Any]) -> None:
+        self._stop_waiting()
+        _release(self.fd, self._restore_flags, self._close)
+        callback(error)
+
+
+class FdWritable(Writable):
+    """Writes to a file descriptor; a write completes once every byte is written."""
+
+    def __init__(self, fd: int, name: str, high_water_mark: int = 65536, *,
+                 pacer: Pacer | None = None, close: bool = True,
+                 device_write: Callable[[int, Any], int] = os.write) -> None:
+        super().__init__(high_water_mark)
+        self.fd = fd
+        self.name = name
+        self.busy_s = 0.0
+        self._close = close
+        self._pacer = pacer if pacer is not None and pacer.active else None
+        self._device_write = device_write
+        self._nonblocking = waits_for_readiness(fd)
+        self._restore_flags: int | None = None
+        if self._nonblocking:
+            self._restore_flags = _set_nonblocking(fd)
+        self._started_at = 0.0
+        self._pending: memoryview | None = None
+        self._pending_callback: Callable[..., Any] | None = None
+
+    def _write(self, chunk: Any, callback: Callable[..., Any]) -> None:
+        self._started_at = perf_counter()
+        if self._pacer is None:
+            self._write_now(chunk, callback)
+            return
+        loop = get_running_loop()
+        loop.call_at(self._pacer.complete_at(loop.time(), len(chunk)),
+                     self._write_now, chunk, callback)
+
+    def _writev(self, chunks: list[Any], callback: Callable[..., Any]) -> None:
+        self._write(b"".join(chunks), callback)
+
+    def _write_now(self, chunk: Any, callback: Callable[..., Any]) -> None:
+        view = memoryview(chunk)
+        try:
+            while view:
+                written = self._device_write(self.fd, view)
+                view = view[written:]
+        except BlockingIOError:
+            self._pending = view
+            self._pending_callback = callback
+            get_running_loop().add_writer(self.fd, self._on_ready)
+            return
+        except OSError as error:
+            get_running_loop().call_soon(self._done, callback, io_error(error, self.name))
+            return
+        get_running_loop().call_soon(self._done, callback, None)
+
+    def _on_ready(self) -> None:
+        view = self._pending
+        try:
+            while view:
+                written = self._device_write(self.fd, view)
+                view = view[written:]
+        except BlockingIOError:
+            self._pending = view
+            return
+        except OSError as error:
+            self._stop_waiting()
+            self._done(self._pending_callback, io_error(error, self.name))
+            return
+        callback = self._pending_callback
+        self._stop_waiting()
+        self._done(callback, None)
+
+    def _stop_waiting(self) -> None:
+        if self._pending_callback is not None:
+            self._pending = None
+            self._pending_callback = None
+            get_running_loop().remove_writer(self.fd)
+
+    def _done(self, callback: Callable[..., Any], error: OSError | None) -> None:
+        self.busy_s += perf_counter() - self._started_at
+        callback(error)
+
+    def _destroy(self, error: BaseException | None, callback: Callable[..., Any]) -> None:
+        self._stop_waiting()
+        _release(self.fd, self._restore_flags, self._close)
+        callback(error)
+
+
+def _set_nonblocking(fd: int) -> int:
+    """Switch `fd` to non-blocking mode; return the flags to restore afterwards."""
+    import fcntl
+
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+    return flags
+
+
+def _release(fd: int, restore_flags: int | None, close: bool) -> None:
+    if restore_flags is not None:
+        import fcntl
+
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETFL, restore_flags)
+        except OSError:
+            pass
+    if close:
+        try:
+            os.close(fd)
+        except OSError as error:
+            if error.errno != errno.EBADF:
+                raise

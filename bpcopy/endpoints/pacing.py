@@ -1,0 +1,48 @@
+"""Simulated slow ends: how long an operation on N bytes should take.
+
+A Pacer models a device with a fixed latency per operation (`delay`), an optional random
+extra latency (`jitter`, reproducible with a seed) and a throughput cap (`rate`). It only
+answers "when should this operation complete?"; the endpoints wait that long on the
+event loop's clock, so the streams see a slow device exactly as they would a real one.
+
+Rate rule: N bytes take N/rate seconds, back to back. A timer that fires late may be
+made up for, but by at most one operation's worth of time, so the device never bursts
+more than one chunk ahead of the rate.
+
+It knows nothing of streams or files.
+"""
+
+from __future__ import annotations
+
+import random
+
+
+class Pacer:
+    """Completion times for a simulated device on a monotonic clock."""
+
+    def __init__(self, delay: float = 0.0, rate: float | None = None, jitter: float = 0.0,
+                 seed: int | None = None) -> None:
+        self.delay = delay
+        self.rate = rate
+        self.jitter = jitter
+        self._random = random.Random(seed)
+        self._device_free_at: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.delay or self.rate or self.jitter)
+
+    def complete_at(self, now: float, size: int) -> float:
+        """The time an operation of `size` bytes started at `now` completes."""
+        done = now + self.delay
+        if self.jitter:
+            done += self._random.uniform(0.0, self.jitter)
+        if self.rate:
+            transfer = size / self.rate
+            start = now
+            if self._device_free_at is not None:
+                # Catch up on a late timer by at most one operation (no larger bursts).
+                start = max(now - transfer, self._device_free_at)
+            self._device_free_at = start + transfer
+            done = max(done, self._device_free_at + self.delay)
+        return done

@@ -1,0 +1,130 @@
+"""Trace writers: one record per event, as JSON Lines, CSV or an aligned table.
+
+JSON Lines chunk records carry exactly these fields, in this order (a contract that
+users' scripts parse):
+  event, t, seq, bytes, write_ok, readable_length, writable_length, need_drain, paused,
+  drains, pauses, rss
+Other records (pause, resume, drain, end, finish, error) carry "event" and "t" and the
+fields the recorder hands over (drain: drains, writable_length, readable_length;
+error: message).
+
+The chunk writers format strings by hand rather than through json/csv modules: they run
+once per chunk and must stay within a few microseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+CHUNK_FIELDS = ("t", "seq", "bytes", "write_ok", "readable_length", "writable_length",
+                "need_drain", "paused", "drains", "pauses", "rss")
+CSV_FIELDS = ("event", *CHUNK_FIELDS, "message")
+
+_JSON_BOOL = {True: "true", False: "false"}
+
+
+class JsonLinesTrace:
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+
+    def chunk(self, t: float, seq: int, size: int, write_ok: bool, readable_length: int,
+              writable_length: int, need_drain: bool, paused: bool, drains: int,
+              pauses: int, rss: int) -> None:
+        self.out.write(
+            f'{{"event":"chunk","t":{t:.6f},"seq":{seq},"bytes":{size},'
+            f'"write_ok":{_JSON_BOOL[write_ok]},"readable_length":{readable_length},'
+            f'"writable_length":{writable_length},"need_drain":{_JSON_BOOL[need_drain]},'
+            f'"paused":{_JSON_BOOL[paused]},"drains":{drains},"pauses":{pauses},'
+            f'"rss":{rss}}}\n')
+
+    def event(self, name: str, t: float, fields: dict[str, Any]) -> None:
+        rest = "".join(f",{json.dumps(key)}:{json.dumps(value)}" for key, value in fields.items())
+        self.out.write(f'{{"event":"{name}","t":{t:.6f}{rest}}}\n')
+
+
+class CsvTrace:
+    """Every record on one header: chunk columns, with `message` for errors."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        out.write(",".join(CSV_FIELDS) + "\n")
+
+    def chunk(self, t: float, seq: int, size: int, write_ok: bool, readable_length: int,
+              writable_length: int, need_drain: bool, paused: bool, drains: int,
+              pauses: int, rss: int) -> None:
+        self.out.write(
+            f"chunk,{t:.6f},{seq},{size},{_JSON_BOOL[write_ok]},{readable_length},"
+            f"{writable_length},{_JSON_BOOL[need_drain]},{_JSON_BOOL[paused]},"
+            f"{drains},{pauses},{rss},\n")
+
+    def event(self, name: str, t: float, fields: dict[str, Any]) -> None:
+        row = {"event": name, "t": f"{t:.6f}", **fields}
+        cells = []
+        for column in CSV_FIELDS:
+            value = row.get(column, "")
+            if isinstance(value, bool):
+                value = _JSON_BOOL[value]
+            text = str(value)
+            if any(mark in text for mark in ',"\n'):
+                text = '"' + text.replace('"', '""') + '"'
+            cells.append(text)
+        self.out.write(",".join(cells) + "\n")
+
+
+TABLE_COLUMNS = (("t", 10), ("event", 7), ("seq", 7), ("bytes", 8), ("write_ok", 8),
+                 ("readable", 9), ("writable", 9), ("drain?", 6), ("paused", 6),
+                 ("drains", 7), ("pauses", 7), ("rss", 9))
+
+
+class TableTrace:
+    """An aligned table for people. With colour, rows where write() returned false are
+    yellow, pauses red, resumes green and drains cyan."""
+
+    def __init__(self, out: IO[str], color: bool = False) -> None:
+        self.out = out
+        self.color = color
+        header = " ".join(f"{name:>{width}}" for name, width in TABLE_COLUMNS)
+        out.write((f"\x1b[1m{header}\x1b[0m" if color else header) + "\n")
+
+    def _row(self, cells: tuple[Any, ...], style: str | None) -> None:
+        line = " ".join(f"{cell!s:>{width}}" for cell, (_, width) in zip(cells, TABLE_COLUMNS,
+                                                                        strict=True))
+        if self.color and style:
+            line = f"\x1b[{style}m{line}\x1b[0m"
+        self.out.write(line + "\n")
+
+    def chunk(self, t: float, seq: int, size: int, write_ok: bool, readable_length: int,
+              writable_length: int, need_drain: bool, paused: bool, drains: int,
+              pauses: int, rss: int) -> None:
+        self._row((f"{t:.6f}", "chunk", seq, size, _yes_no(write_ok), readable_length,
+                   writable_length, _yes_no(need_drain), _yes_no(paused), drains, pauses,
+                   _mib(rss)), None if write_ok else "33")
+
+    def event(self, name: str, t: float, fields: dict[str, Any]) -> None:
+        style = {"pause": "31", "resume": "32", "drain": "36", "error": "1;31"}.get(name)
+        if name == "error":
+            self.out.write(f"{t:>10.6f} {'error':>7} {fields.get('message', '')}\n"
+                           if not self.color else
+                           f"\x1b[1;31m{t:>10.6f} {'error':>7} {fields.get('message', '')}"
+                           "\x1b[0m\n")
+            return
+        self._row((f"{t:.6f}", name, "", fields.get("bytes", ""), "",
+                   fields.get("readable_length", ""), fields.get("writable_length", ""), "",
+                   "", fields.get("drains", ""), fields.get("pauses", ""), ""), style)
+
+
+def _yes_no(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _mib(rss: int) -> str:
+    return f"{rss / 1048576:.1f}M" if rss else ""
+
+
+def make_trace(format_name: str, out: IO[str], color: bool = False) -> Any:
+    if format_name == "jsonl":
+        return JsonLinesTrace(out)
+    if format_name == "csv":
+        return CsvTrace(out)
+    return TableTrace(out, color=color)
