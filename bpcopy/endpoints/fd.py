@@ -22,7 +22,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from asyncio import get_running_loop
 from collections.abc import Callable
 from time import perf_counter
 from typing import Any
@@ -66,10 +65,10 @@ class FdReadable(Readable):
             data = os.read(self.fd, size)
         except BlockingIOError:
             self._waiting = True
-            get_running_loop().add_reader(self.fd, self._on_ready, size)
+            self.loop.add_reader(self.fd, self._on_ready, size)
             return
         except OSError as error:
-            get_running_loop().call_soon(self.destroy, io_error(error, self.name))
+            self.loop.call_soon(self.destroy, io_error(error, self.name))
             return
         self._complete(data)
 
@@ -88,10 +87,10 @@ class FdReadable(Readable):
     def _stop_waiting(self) -> None:
         if self._waiting:
             self._waiting = False
-            get_running_loop().remove_reader(self.fd)
+            self.loop.remove_reader(self.fd)
 
     def _complete(self, data: bytes) -> None:
-        loop = get_running_loop()
+        loop = self.loop
         if self._pacer is None:
             loop.call_soon(self._deliver, data)
         else:
@@ -133,7 +132,7 @@ class FdWritable(Writable):
         if self._pacer is None:
             self._write_now(chunk, callback)
             return
-        loop = get_running_loop()
+        loop = self.loop
         loop.call_at(self._pacer.complete_at(loop.time(), len(chunk)),
                      self._write_now, chunk, callback)
 
@@ -149,12 +148,12 @@ class FdWritable(Writable):
         except BlockingIOError:
             self._pending = view
             self._pending_callback = callback
-            get_running_loop().add_writer(self.fd, self._on_ready)
+            self.loop.add_writer(self.fd, self._on_ready)
             return
         except OSError as error:
-            get_running_loop().call_soon(self._done, callback, io_error(error, self.name))
+            self.loop.call_soon(self._done, callback, io_error(error, self.name))
             return
-        get_running_loop().call_soon(self._done, callback, None)
+        self.loop.call_soon(self._done, callback, None)
 
     def _on_ready(self) -> None:
         view = self._pending
@@ -177,7 +176,7 @@ class FdWritable(Writable):
         if self._pending_callback is not None:
             self._pending = None
             self._pending_callback = None
-            get_running_loop().remove_writer(self.fd)
+            self.loop.remove_writer(self.fd)
 
     def _done(self, callback: Callable[..., Any], error: OSError | None) -> None:
         self.busy_s += perf_counter() - self._started_at

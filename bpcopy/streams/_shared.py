@@ -9,7 +9,7 @@ Rules kept here:
 
 from __future__ import annotations
 
-from asyncio import get_running_loop
+from asyncio import AbstractEventLoop, get_running_loop
 from typing import Any
 
 from bpcopy.streams import errors
@@ -23,6 +23,30 @@ def next_tick(callback: Any, *args: Any) -> None:
     get_running_loop().call_soon(callback, *args)
 
 
+class LoopBound:
+    """Remembers the event loop a stream first ran on.
+
+    asyncio.get_running_loop() makes a getpid() system call each time; a stream calls
+    the loop several times per chunk, so it asks once and keeps the answer.
+    """
+
+    _loop: AbstractEventLoop | None = None
+
+    @property
+    def loop(self) -> AbstractEventLoop:
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = get_running_loop()
+        return loop
+
+    def _next_tick(self, callback: Any, *args: Any) -> None:
+        """Run `callback(*args)` on a later turn of the loop (Node's process.nextTick)."""
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = get_running_loop()
+        loop.call_soon(callback, *args)
+
+
 def as_bytes_like(chunk: object) -> bytes | bytearray | memoryview:
     """Return the chunk as a bytes-like object, or raise Node's error for a bad one."""
     if isinstance(chunk, BYTES_LIKE):
@@ -34,7 +58,7 @@ def as_bytes_like(chunk: object) -> bytes | bytearray | memoryview:
     raise errors.invalid_chunk(chunk)
 
 
-class StreamBase(EventEmitter):
+class StreamBase(EventEmitter, LoopBound):
     """Destroy and error bookkeeping common to both kinds of stream."""
 
     def __init__(self) -> None:
@@ -71,9 +95,9 @@ class StreamBase(EventEmitter):
                 self._errored = destroy_error
             self._closed = True
             if destroy_error is not None:
-                next_tick(self._emit_error_then_close, destroy_error)
+                self._next_tick(self._emit_error_then_close, destroy_error)
             else:
-                next_tick(self._emit_close)
+                self._next_tick(self._emit_close)
 
         try:
             self._destroy(error, on_destroyed)

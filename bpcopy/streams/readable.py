@@ -37,7 +37,7 @@ from collections import deque
 from typing import Any
 
 from bpcopy.streams import errors
-from bpcopy.streams._shared import BYTES_LIKE, StreamBase, as_bytes_like, next_tick
+from bpcopy.streams._shared import BYTES_LIKE, StreamBase, as_bytes_like
 
 
 class Readable(StreamBase):
@@ -162,7 +162,7 @@ class Readable(StreamBase):
         self._need_readable = False
         if not self._emitted_readable:
             self._emitted_readable = True
-            next_tick(self._emit_readable_now)
+            self._next_tick(self._emit_readable_now)
 
     def _emit_readable_now(self) -> None:
         if not self.destroyed and not self._errored and (self._length or self._ended):
@@ -175,7 +175,7 @@ class Readable(StreamBase):
     def _maybe_read_more(self) -> None:
         if not self._reading_more:
             self._reading_more = True
-            next_tick(self._read_more)
+            self._next_tick(self._read_more)
 
     def _read_more(self) -> None:
         # Keep asking for data while under the mark, even when paused (rule 5).
@@ -287,7 +287,7 @@ class Readable(StreamBase):
             self._flowing = True
             if not self._resume_scheduled:
                 self._resume_scheduled = True
-                next_tick(self._resume_now)
+                self._next_tick(self._resume_now)
         self._explicitly_paused = False
         return self
 
@@ -307,7 +307,7 @@ class Readable(StreamBase):
     def _end_readable(self) -> None:
         if not self._end_emitted:
             self._ended = True
-            next_tick(self._emit_end)
+            self._next_tick(self._emit_end)
 
     def _emit_end(self) -> None:
         if (not self._errored and not self._close_emitted and not self._end_emitted
@@ -352,7 +352,7 @@ class _Pipe:
         source._pipes.append(dest)
         self.on_source_end = self.end_dest if end else self.unpipe
         if source._end_emitted:
-            next_tick(self.on_source_end)
+            self.source._next_tick(self.on_source_end)
         else:
             source.once("end", self.on_source_end)
         dest.on("unpipe", self.on_unpipe)

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bpcopy.streams import errors
-from bpcopy.streams._shared import BYTES_LIKE, StreamBase, as_bytes_like, next_tick
+from bpcopy.streams._shared import BYTES_LIKE, StreamBase, as_bytes_like
 
 WriteCallback = Callable[..., Any]
 
@@ -125,7 +125,7 @@ class Writable(StreamBase):
             callback = _ignore
         if self._ending or self.destroyed:
             error = errors.write_after_end() if self._ending else errors.destroyed("write")
-            next_tick(callback, error)
+            self._next_tick(callback, error)
             self._error_or_destroy(error)
             return error
         self._pending_callbacks += 1
@@ -168,7 +168,7 @@ class Writable(StreamBase):
             if self._errored is None:
                 self._errored = error
             if sync:
-                next_tick(self._after_write_error, error, callback)
+                self._next_tick(self._after_write_error, error, callback)
             else:
                 self._after_write_error(error, callback)
             return
@@ -182,7 +182,7 @@ class Writable(StreamBase):
             else:
                 pending = [callback, 1]
                 self._after_write_pending = pending
-                next_tick(self._after_write_tick, pending)
+                self._next_tick(self._after_write_tick, pending)
         else:
             self._after_write(callback, 1)
 
@@ -281,7 +281,7 @@ class Writable(StreamBase):
             error = errors.destroyed("end")
         if callback is not None:
             if error is not None or self._finished:
-                next_tick(callback, error)
+                self._next_tick(callback, error)
             else:
                 self._on_finished.append(callback)
         return self
@@ -299,7 +299,7 @@ class Writable(StreamBase):
             return
         if sync:
             self._pending_callbacks += 1
-            next_tick(self._finish_if_still_needed)
+            self._next_tick(self._finish_if_still_needed)
         elif self._needs_finish():
             self._pending_callbacks += 1
             self._finish()
@@ -339,7 +339,7 @@ class Writable(StreamBase):
                 self._prefinished = True
                 self.emit("prefinish")
                 self._pending_callbacks += 1
-                next_tick(self._finish)
+                self._next_tick(self._finish)
 
         self._sync = True
         self._pending_callbacks += 1
@@ -362,4 +362,4 @@ class Writable(StreamBase):
 
     def _on_destroyed(self) -> None:
         if self._queue or self._on_finished:
-            next_tick(self._fail_queued)
+            self._next_tick(self._fail_queued)
