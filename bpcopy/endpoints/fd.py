@@ -65,10 +65,10 @@ class FdReadable(Readable):
             data = os.read(self.fd, size)
         except BlockingIOError:
             self._waiting = True
-            self.loop.add_reader(self.fd, self._on_ready, size)
+            self.loop.add_reader(self.fd, self.tick_queue.run_task, self._on_ready, size)
             return
         except OSError as error:
-            self.loop.call_soon(self.destroy, io_error(error, self.name))
+            self.task_soon(self.destroy, io_error(error, self.name))
             return
         self._complete(data)
 
@@ -90,11 +90,11 @@ class FdReadable(Readable):
             self.loop.remove_reader(self.fd)
 
     def _complete(self, data: bytes) -> None:
-        loop = self.loop
         if self._pacer is None:
-            loop.call_soon(self._deliver, data)
+            self.task_soon(self._deliver, data)
         else:
-            loop.call_at(self._pacer.complete_at(loop.time(), len(data)), self._deliver, data)
+            self.task_at(self._pacer.complete_at(self.loop.time(), len(data)),
+                         self._deliver, data)
 
     def _deliver(self, data: bytes) -> None:
         self.busy_s += perf_counter() - self._started_at
@@ -132,8 +132,7 @@ class FdWritable(Writable):
         if self._pacer is None:
             self._write_now(chunk, callback)
             return
-        loop = self.loop
-        loop.call_at(self._pacer.complete_at(loop.time(), len(chunk)),
+        self.task_at(self._pacer.complete_at(self.loop.time(), len(chunk)),
                      self._write_now, chunk, callback)
 
     def _writev(self, chunks: list[Any], callback: Callable[..., Any]) -> None:
@@ -148,12 +147,12 @@ class FdWritable(Writable):
         except BlockingIOError:
             self._pending = view
             self._pending_callback = callback
-            self.loop.add_writer(self.fd, self._on_ready)
+            self.loop.add_writer(self.fd, self.tick_queue.run_task, self._on_ready)
             return
         except OSError as error:
-            self.loop.call_soon(self._done, callback, io_error(error, self.name))
+            self.task_soon(self._done, callback, io_error(error, self.name))
             return
-        self.loop.call_soon(self._done, callback, None)
+        self.task_soon(self._done, callback, None)
 
     def _on_ready(self) -> None:
         view = self._pending

@@ -2,7 +2,9 @@
 
 Rules kept here:
 - A chunk is bytes-like; str is encoded as UTF-8; lengths count bytes.
-- Node's process.nextTick and setImmediate are both `loop.call_soon` on the running loop.
+- Node's process.nextTick is a queue of ticks that runs as soon as the current callback
+  returns (TickQueue); I/O completions are tasks run by `loop.call_soon`/`call_at` on a
+  later turn of the loop, each followed by the ticks it queued, as in Node.
 - destroy(err) marks the stream destroyed at once, then on the next tick emits 'error'
   (once, if there is an error) and then 'close'.
 """
@@ -10,6 +12,7 @@ Rules kept here:
 from __future__ import annotations
 
 from asyncio import AbstractEventLoop, get_running_loop
+from collections import deque
 from typing import Any
 
 from bpcopy.streams import errors
@@ -18,19 +21,73 @@ from bpcopy.streams.events import EventEmitter
 BYTES_LIKE = (bytes, bytearray, memoryview)
 
 
+class TickQueue:
+    """Node's process.nextTick queue, for one asyncio loop.
+
+    Node runs every queued tick as soon as the current callback returns, before the loop
+    moves on to other I/O. Here a tick is appended to a deque; whoever runs a "task"
+    (an I/O completion scheduled with `task_soon`/`task_at`) drains the deque right
+    after it, and a tick queued from anywhere else gets one `loop.call_soon` to drain it.
+    One deque append per tick instead of one asyncio Handle keeps the per-chunk path
+    cheap, and the order is Node's.
+    """
+
+    __slots__ = ("loop", "ticks", "drain_pending")
+
+    def __init__(self, loop: AbstractEventLoop) -> None:
+        self.loop = loop
+        self.ticks: deque[tuple[Any, tuple[Any, ...]]] = deque()
+        self.drain_pending = False
+
+    @classmethod
+    def of(cls, loop: AbstractEventLoop) -> TickQueue:
+        queue = getattr(loop, "_bpcopy_ticks", None)
+        if queue is None:
+            queue = cls(loop)
+            loop._bpcopy_ticks = queue  # type: ignore[attr-defined]
+        return queue
+
+    def add(self, callback: Any, args: tuple[Any, ...]) -> None:
+        self.ticks.append((callback, args))
+        if not self.drain_pending:
+            self.drain_pending = True
+            self.loop.call_soon(self.drain)
+
+    def drain(self) -> None:
+        ticks = self.ticks
+        try:
+            while ticks:
+                callback, args = ticks.popleft()
+                callback(*args)
+        finally:
+            if ticks:  # a tick raised: the rest still run, on a later turn
+                self.loop.call_soon(self.drain)
+            else:
+                self.drain_pending = False
+
+    def run_task(self, callback: Any, *args: Any) -> None:
+        """Run an I/O completion, then every tick it queued (Node's order)."""
+        self.drain_pending = True  # the drain below covers ticks queued meanwhile
+        try:
+            callback(*args)
+        finally:
+            self.drain()
+
+
 def next_tick(callback: Any, *args: Any) -> None:
-    """Run `callback(*args)` on a later turn of the running event loop."""
-    get_running_loop().call_soon(callback, *args)
+    """Run `callback(*args)` once the current callback returns (process.nextTick)."""
+    TickQueue.of(get_running_loop()).add(callback, args)
 
 
 class LoopBound:
-    """Remembers the event loop a stream first ran on.
+    """Remembers the event loop (and its tick queue) a stream first ran on.
 
-    asyncio.get_running_loop() makes a getpid() system call each time; a stream calls
+    asyncio.get_running_loop() makes a getpid() system call each time; a stream needs
     the loop several times per chunk, so it asks once and keeps the answer.
     """
 
     _loop: AbstractEventLoop | None = None
+    _ticks: TickQueue | None = None
 
     @property
     def loop(self) -> AbstractEventLoop:
@@ -39,12 +96,31 @@ class LoopBound:
             loop = self._loop = get_running_loop()
         return loop
 
+    @property
+    def tick_queue(self) -> TickQueue:
+        ticks = self._ticks
+        if ticks is None:
+            ticks = self._ticks = TickQueue.of(self.loop)
+        return ticks
+
     def _next_tick(self, callback: Any, *args: Any) -> None:
-        """Run `callback(*args)` on a later turn of the loop (Node's process.nextTick)."""
-        loop = self._loop
-        if loop is None:
-            loop = self._loop = get_running_loop()
-        loop.call_soon(callback, *args)
+        """Node's process.nextTick: run `callback(*args)` once the current callback ends."""
+        ticks = self._ticks
+        if ticks is None:
+            ticks = self.tick_queue
+        ticks.add(callback, args)
+
+    def task_soon(self, callback: Any, *args: Any) -> None:
+        """An I/O completion: run on a later turn of the loop, then its ticks."""
+        ticks = self._ticks
+        if ticks is None:
+            ticks = self.tick_queue
+        ticks.loop.call_soon(ticks.run_task, callback, *args)
+
+    def task_at(self, when: float, callback: Any, *args: Any) -> None:
+        """An I/O completion at loop time `when` (a simulated slow device)."""
+        ticks = self.tick_queue
+        ticks.loop.call_at(when, ticks.run_task, callback, *args)
 
 
 def as_bytes_like(chunk: object) -> bytes | bytearray | memoryview:
