@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint pytest demo bench soak clean
+.PHONY: install compile test lint pytest demo bench soak clean
 
 install: $(STAMP)
 
@@ -12,8 +12,13 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --config-settings editable_mode=compat -e '.[dev]'
 	touch $(STAMP)
+
+# Byte-compile bpcopy so start-up does not pay for it, even where
+# PYTHONDONTWRITEBYTECODE keeps Python from caching it by itself.
+compile: install
+	@$(BIN)/python -m compileall -q bpcopy
 
 test: install lint pytest
 
@@ -23,13 +28,13 @@ lint: install
 pytest: install
 	$(BIN)/pytest -q
 
-demo: install
+demo: compile
 	$(BIN)/python -m bpcopy.demo
 
-bench: install
+bench: compile
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
-soak: install
+soak: compile
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:

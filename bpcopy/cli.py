@@ -10,7 +10,6 @@ It knows options and output; the copy itself is bpcopy.copy's.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import IO, Any
@@ -193,6 +192,8 @@ def report(outcome: Any, options: dict[str, Any], color: bool) -> int:
     if options["report"] and outcome.recorder is not None:
         write_report(outcome, options)
     if options["as_json"]:
+        import json
+
         emit(json.dumps(summary) + "\n")
         return exit_code
     if exit_code == EXIT_SIGPIPE:

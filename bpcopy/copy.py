@@ -15,7 +15,6 @@ It decides no stream numbers (bpcopy.streams does) and prints nothing (the CLI d
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import signal
 from dataclasses import dataclass, field
@@ -165,13 +164,22 @@ class Copy:
         readable.on("error", fail)
         writable.on("error", fail)
         writable.on("finish", on_finish)
-        hasher = hashlib.sha256() if options.verify else None
+        hasher = None
+        if options.verify:
+            import hashlib
+
+            hasher = hashlib.sha256()
         connect(options.mode, readable, writable, options.max_buffer)
         self.recorder = recorder = Recorder(readable, writable, trace=options.trace,
                                             rss=RssReader())
         if hasher is not None:
             readable.on("data", hasher.update)
         handled = self._handle_signals(loop, fail)
+        # A listener that raises (a trace writer whose disk filled up, say) would leave
+        # the copy half-done; as in Node, where it would end the process, it ends the copy.
+        previous_handler = loop.get_exception_handler()
+        loop.set_exception_handler(lambda _, context: fail(
+            context.get("exception") or RuntimeError(context.get("message", "failed"))))
         recorder.start()
         error: BaseException | None = None
         try:
@@ -181,6 +189,7 @@ class Copy:
         finally:
             for signum in handled:
                 loop.remove_signal_handler(signum)
+            loop.set_exception_handler(previous_handler)
         for _ in range(options.settle_ticks):
             await asyncio.sleep(0)
         recorder.finish_clock()
@@ -218,6 +227,8 @@ class Copy:
         if path is None:
             details["verified"] = "source only: the destination cannot be read back"
             return None
+        import hashlib
+
         written = hashlib.sha256()
         with open(path, "rb") as copy:
             for block in iter(lambda: copy.read(1 << 20), b""):

@@ -15,17 +15,14 @@ over time for charts, whatever the length of the copy.
 from __future__ import annotations
 
 from time import perf_counter
-from typing import Any, Protocol
+from typing import Any
 
 from bpcopy.diagnostics.memory import RssReader
 
-
-class TraceWriter(Protocol):
-    def chunk(self, t: float, seq: int, size: int, write_ok: bool, readable_length: int,
-              writable_length: int, need_drain: bool, paused: bool, drains: int,
-              pauses: int, rss: int) -> None: ...
-
-    def event(self, name: str, t: float, fields: dict[str, Any]) -> None: ...
+# A trace writer (bpcopy.render.trace) has two methods:
+#   chunk(t, seq, size, write_ok, readable_length, writable_length, need_drain, paused,
+#         drains, pauses, rss) and event(name, t, fields).
+# (Not a typing.Protocol: building one costs start-up time that a 1 KiB copy notices.)
 
 
 class Timeline:
@@ -53,7 +50,7 @@ class Timeline:
 class Recorder:
     """Counts, maxima and timings of one copy, gathered from stream events."""
 
-    def __init__(self, source: Any, dest: Any, *, trace: TraceWriter | None = None,
+    def __init__(self, source: Any, dest: Any, *, trace: Any = None,
                  rss: RssReader | None = None, trace_rss: bool = True) -> None:
         self.source = source
         self.dest = dest
@@ -160,10 +157,17 @@ class Recorder:
 
     def _on_drain(self) -> None:
         self.drains += 1
+        readable_length = self.source.readable_length
+        # While the writer drains, the paused reader reads ahead: this is when the
+        # readable's buffer is fullest, so the maxima look here as well as at chunks.
+        if readable_length > self.max_readable_length:
+            self.max_readable_length = readable_length
+        if readable_length > self.max_buffered:
+            self.max_buffered = readable_length
         self._event("drain", self.now(), {
             "drains": self.drains,
             "writable_length": self.dest.writable_length,
-            "readable_length": self.source.readable_length,
+            "readable_length": readable_length,
         })
 
     def _on_end(self) -> None:

@@ -32,8 +32,10 @@ def judge(elapsed_s: float, source_busy_s: float, sink_busy_s: float,
     shares = (f"the destination was busy {_percent(sink_share)} of the time, "
               f"the source {_percent(source_share)}")
     if sink_busy_s > _DOMINANCE * source_busy_s and sink_share >= _SHARE:
+        if paused_s / elapsed_s < 0.01:
+            return f"sink-bound: {shares}; nothing paused the reader"
         return (f"sink-bound: {shares}; the reader sat paused for "
-                f"{_percent(paused_s / elapsed_s)} waiting for 'drain'")
+                f"{_percent(paused_s / elapsed_s)} of it, waiting for 'drain'")
     if source_busy_s > _DOMINANCE * sink_busy_s and source_share >= _SHARE:
         return (f"source-bound: {shares}; the writer sat idle waiting for data")
     if sink_share >= _SHARE and source_share >= _SHARE:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import random
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +18,8 @@ DeviceWrite = Callable[[int, Any], int]
 
 def short_writes(write: DeviceWrite, seed: int | None = None) -> DeviceWrite:
     """Each call writes a random part (at least one byte) of what it was offered."""
+    import random  # only this fault needs it; start-up time matters
+
     chooser = random.Random(seed)
 
     def write_part(fd: int, data: Any) -> int:

@@ -14,7 +14,7 @@ It knows nothing of streams or files.
 
 from __future__ import annotations
 
-import random
+from typing import Any
 
 
 class Pacer:
@@ -25,7 +25,8 @@ class Pacer:
         self.delay = delay
         self.rate = rate
         self.jitter = jitter
-        self._random = random.Random(seed)
+        self._seed = seed
+        self._random: Any = None
         self._device_free_at: float | None = None
 
     @property
@@ -36,6 +37,10 @@ class Pacer:
         """The time an operation of `size` bytes started at `now` completes."""
         done = now + self.delay
         if self.jitter:
+            if self._random is None:
+                import random  # only jitter needs it; start-up time matters
+
+                self._random = random.Random(self._seed)
             done += self._random.uniform(0.0, self.jitter)
         if self.rate:
             transfer = size / self.rate
