@@ -140,20 +140,25 @@ class Recorder:
         self.timeline.add(t, self.source.readable_length, self.dest.writable_length, rss,
                           self.drains, self.pauses)
 
+    # The pause, resume and drain listeners run once per chunk each: they build a trace
+    # record only when someone is tracing.
+
     def _on_pause(self) -> None:
         self.pauses += 1
-        t = self.now()
+        t = perf_counter() - self.started_at
         if self._paused_since is None:
             self._paused_since = t
-        self._event("pause", t, {"pauses": self.pauses})
+        if self.trace is not None:
+            self.trace.event("pause", t, {"pauses": self.pauses})
 
     def _on_resume(self) -> None:
         self.resumes += 1
-        t = self.now()
+        t = perf_counter() - self.started_at
         if self._paused_since is not None:
             self.paused_s += t - self._paused_since
             self._paused_since = None
-        self._event("resume", t, {"resumes": self.resumes})
+        if self.trace is not None:
+            self.trace.event("resume", t, {"resumes": self.resumes})
 
     def _on_drain(self) -> None:
         self.drains += 1
@@ -162,13 +167,14 @@ class Recorder:
         # readable's buffer is fullest, so the maxima look here as well as at chunks.
         if readable_length > self.max_readable_length:
             self.max_readable_length = readable_length
-        if readable_length > self.max_buffered:
-            self.max_buffered = readable_length
-        self._event("drain", self.now(), {
-            "drains": self.drains,
-            "writable_length": self.dest.writable_length,
-            "readable_length": readable_length,
-        })
+            if readable_length > self.max_buffered:
+                self.max_buffered = readable_length
+        if self.trace is not None:
+            self.trace.event("drain", self.now(), {
+                "drains": self.drains,
+                "writable_length": self.dest.writable_length,
+                "readable_length": readable_length,
+            })
 
     def _on_end(self) -> None:
         self.ended = True

@@ -139,8 +139,12 @@ class FdWritable(Writable):
         self._write(b"".join(chunks), callback)
 
     def _write_now(self, chunk: Any, callback: Callable[..., Any]) -> None:
-        view = memoryview(chunk)
         try:
+            written = self._device_write(self.fd, chunk)
+            if written == len(chunk):  # the usual case: no slicing needed
+                self.task_soon(self._done, callback, None)
+                return
+            view = memoryview(chunk)[written:]
             while view:
                 written = self._device_write(self.fd, view)
                 view = view[written:]

@@ -22,22 +22,28 @@ BYTES_LIKE = (bytes, bytearray, memoryview)
 
 
 class TickQueue:
-    """Node's process.nextTick queue, for one asyncio loop.
+    """Node's process.nextTick queue and its queue of completed I/O, for one asyncio loop.
 
     Node runs every queued tick as soon as the current callback returns, before the loop
     moves on to other I/O. Here a tick is appended to a deque; whoever runs a "task"
-    (an I/O completion scheduled with `task_soon`/`task_at`) drains the deque right
-    after it, and a tick queued from anywhere else gets one `loop.call_soon` to drain it.
-    One deque append per tick instead of one asyncio Handle keeps the per-chunk path
-    cheap, and the order is Node's.
+    (an I/O completion queued with `add_task`) drains the deque right after it, and a
+    tick queued from anywhere else gets one `loop.call_soon` to drain it.
+
+    Completed I/O waits in `tasks` for the next turn of the loop, where one asyncio
+    handle runs every task that was queued before that turn began, each followed by its
+    ticks; tasks queued meanwhile wait for the turn after. So a completion is never
+    delivered inside the call that started it, and the order is Node's. One deque append
+    per tick or task, rather than an asyncio Handle each, keeps the per-chunk path cheap.
     """
 
-    __slots__ = ("loop", "ticks", "drain_pending")
+    __slots__ = ("loop", "ticks", "drain_pending", "tasks", "tasks_scheduled")
 
     def __init__(self, loop: AbstractEventLoop) -> None:
         self.loop = loop
         self.ticks: deque[tuple[Any, tuple[Any, ...]]] = deque()
         self.drain_pending = False
+        self.tasks: list[tuple[Any, tuple[Any, ...]]] = []
+        self.tasks_scheduled = False
 
     @classmethod
     def of(cls, loop: AbstractEventLoop) -> TickQueue:
@@ -71,7 +77,27 @@ class TickQueue:
         try:
             callback(*args)
         finally:
-            self.drain()
+            if self.ticks:
+                self.drain()
+            else:
+                self.drain_pending = False
+
+    def add_task(self, callback: Any, args: tuple[Any, ...]) -> None:
+        """Queue an I/O completion for the next turn of the loop."""
+        self.tasks.append((callback, args))
+        if not self.tasks_scheduled:
+            self.tasks_scheduled = True
+            self.loop.call_soon(self.run_tasks)
+
+    def run_tasks(self) -> None:
+        batch, self.tasks = self.tasks, []
+        self.tasks_scheduled = False
+        for callback, args in batch:
+            try:
+                self.run_task(callback, *args)
+            except Exception as error:  # one failing task must not swallow the others
+                self.loop.call_exception_handler({
+                    "message": f"exception in {callback!r}", "exception": error})
 
 
 def next_tick(callback: Any, *args: Any) -> None:
@@ -115,7 +141,7 @@ class LoopBound:
         ticks = self._ticks
         if ticks is None:
             ticks = self.tick_queue
-        ticks.loop.call_soon(ticks.run_task, callback, *args)
+        ticks.add_task(callback, args)
 
     def task_at(self, when: float, callback: Any, *args: Any) -> None:
         """An I/O completion at loop time `when` (a simulated slow device)."""
