@@ -65,7 +65,7 @@ class CopyOptions:
     no_clobber: bool = False
     verify: bool = False
     trace: Any = None  # a trace writer (bpcopy.render.trace), or None
-    measure_rss: bool = True  # psutil at start and end; off for the quietest runs
+    measure_rss: bool = True  # RSS at start and end, for the summary
     settle_ticks: int = 3
 
 
@@ -103,15 +103,14 @@ class Copy:
         self.writable: FdWritable | None = None
         self.recorder: Recorder | None = None
         self.start_rss = 0
+        self.rss = RssReader()
         self.total_bytes: int | None = None
 
     def open(self) -> None:
         """Open both ends (may block on a FIFO). Raises CopyError."""
         options = self.options
         if options.measure_rss:
-            from bpcopy.diagnostics.memory import psutil_rss
-
-            self.start_rss = psutil_rss()
+            self.start_rss = self.rss.current()
         dest_path = resolve_destination_path(options.source, options.dest)
         self.source = open_source(options.source)
         self.total_bytes = self.source.size
@@ -171,7 +170,7 @@ class Copy:
             hasher = hashlib.sha256()
         connect(options.mode, readable, writable, options.max_buffer)
         self.recorder = recorder = Recorder(readable, writable, trace=options.trace,
-                                            rss=RssReader())
+                                            rss=self.rss)
         if hasher is not None:
             readable.on("data", hasher.update)
         handled = self._handle_signals(loop, fail)
@@ -255,9 +254,7 @@ class Copy:
         source.close()
         end_rss = 0
         if self.options.measure_rss:
-            from bpcopy.diagnostics.memory import psutil_rss
-
-            end_rss = psutil_rss()
+            end_rss = self.rss.current()
         recorder = self.recorder
         assert recorder is not None
         extra = {"source": source.name, "destination": destination.name, **details}
