@@ -39,7 +39,12 @@ class JsonLinesTrace:
             f'"rss":{rss}}}\n')
 
     def event(self, name: str, t: float, fields: dict[str, Any]) -> None:
-        rest = "".join(f",{json.dumps(key)}:{json.dumps(value)}" for key, value in fields.items())
+        # pause, resume and drain come once per chunk each and carry only counts and
+        # lengths (plain ints), which need no escaping; anything else goes through json.
+        rest = "".join(
+            f',"{key}":{value}' if value.__class__ is int else
+            f",{json.dumps(key)}:{json.dumps(value)}"
+            for key, value in fields.items())
         self.out.write(f'{{"event":"{name}","t":{t:.6f}{rest}}}\n')
 
 
