@@ -19,9 +19,9 @@ from typing import Any
 
 from bpcopy.diagnostics.memory import RssReader
 
-# A trace writer (bpcopy.render.trace) has two methods:
-#   chunk(t, seq, size, write_ok, readable_length, writable_length, need_drain, paused,
-#         drains, pauses, rss) and event(name, t, fields).
+# A trace writer is a bpcopy.render.trace.TraceRecords: chunk(...), pause(t, pauses),
+# resume(t, resumes), drain(t, drains, writable_length, readable_length) and
+# event(name, t, fields) for the rest.
 # (Not a typing.Protocol: building one costs start-up time that a 1 KiB copy notices.)
 
 
@@ -149,7 +149,7 @@ class Recorder:
         if self._paused_since is None:
             self._paused_since = t
         if self.trace is not None:
-            self.trace.event("pause", t, {"pauses": self.pauses})
+            self.trace.pause(t, self.pauses)
 
     def _on_resume(self) -> None:
         self.resumes += 1
@@ -158,7 +158,7 @@ class Recorder:
             self.paused_s += t - self._paused_since
             self._paused_since = None
         if self.trace is not None:
-            self.trace.event("resume", t, {"resumes": self.resumes})
+            self.trace.resume(t, self.resumes)
 
     def _on_drain(self) -> None:
         self.drains += 1
@@ -170,11 +170,8 @@ class Recorder:
             if readable_length > self.max_buffered:
                 self.max_buffered = readable_length
         if self.trace is not None:
-            self.trace.event("drain", self.now(), {
-                "drains": self.drains,
-                "writable_length": self.dest.writable_length,
-                "readable_length": readable_length,
-            })
+            self.trace.drain(self.now(), self.drains, self.dest.writable_length,
+                             readable_length)
 
     def _on_end(self) -> None:
         self.ended = True

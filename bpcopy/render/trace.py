@@ -24,9 +24,39 @@ CSV_FIELDS = ("event", *CHUNK_FIELDS, "message")
 _JSON_BOOL = {True: "true", False: "false"}
 
 
-class JsonLinesTrace:
+class TraceRecords:
+    """What every trace writer offers. The recorder calls `chunk`, `pause`, `resume` and
+    `drain` once per chunk each, so a writer may format those four directly; the rest
+    come through `event`."""
+
+    def event(self, name: str, t: float, fields: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def pause(self, t: float, pauses: int) -> None:
+        self.event("pause", t, {"pauses": pauses})
+
+    def resume(self, t: float, resumes: int) -> None:
+        self.event("resume", t, {"resumes": resumes})
+
+    def drain(self, t: float, drains: int, writable_length: int, readable_length: int) -> None:
+        self.event("drain", t, {"drains": drains, "writable_length": writable_length,
+                                "readable_length": readable_length})
+
+
+class JsonLinesTrace(TraceRecords):
     def __init__(self, out: IO[str]) -> None:
         self.out = out
+
+    def pause(self, t: float, pauses: int) -> None:
+        self.out.write(f'{{"event":"pause","t":{t:.6f},"pauses":{pauses}}}\n')
+
+    def resume(self, t: float, resumes: int) -> None:
+        self.out.write(f'{{"event":"resume","t":{t:.6f},"resumes":{resumes}}}\n')
+
+    def drain(self, t: float, drains: int, writable_length: int, readable_length: int) -> None:
+        self.out.write(f'{{"event":"drain","t":{t:.6f},"drains":{drains},'
+                       f'"writable_length":{writable_length},'
+                       f'"readable_length":{readable_length}}}\n')
 
     def chunk(self, t: float, seq: int, size: int, write_ok: bool, readable_length: int,
               writable_length: int, need_drain: bool, paused: bool, drains: int,
@@ -39,8 +69,7 @@ class JsonLinesTrace:
             f'"rss":{rss}}}\n')
 
     def event(self, name: str, t: float, fields: dict[str, Any]) -> None:
-        # pause, resume and drain come once per chunk each and carry only counts and
-        # lengths (plain ints), which need no escaping; anything else goes through json.
+        # Counts and lengths (plain ints) need no escaping; anything else goes through json.
         rest = "".join(
             f',"{key}":{value}' if value.__class__ is int else
             f",{json.dumps(key)}:{json.dumps(value)}"
@@ -48,7 +77,7 @@ class JsonLinesTrace:
         self.out.write(f'{{"event":"{name}","t":{t:.6f}{rest}}}\n')
 
 
-class CsvTrace:
+class CsvTrace(TraceRecords):
     """Every record on one header: chunk columns, with `message` for errors."""
 
     def __init__(self, out: IO[str]) -> None:
@@ -82,7 +111,7 @@ TABLE_COLUMNS = (("t", 10), ("event", 7), ("seq", 7), ("bytes", 8), ("write_ok",
                  ("drains", 7), ("pauses", 7), ("rss", 9))
 
 
-class TableTrace:
+class TableTrace(TraceRecords):
     """An aligned table for people. With colour, rows where write() returned false are
     yellow, pauses red, resumes green and drains cyan."""
 
