@@ -139,17 +139,16 @@ class FdWritable(Writable):
         self._write(b"".join(chunks), callback)
 
     def _write_now(self, chunk: Any, callback: Callable[..., Any]) -> None:
+        unwritten = chunk
         try:
             written = self._device_write(self.fd, chunk)
-            if written == len(chunk):  # the usual case: no slicing needed
-                self.task_soon(self._done, callback, None)
-                return
-            view = memoryview(chunk)[written:]
-            while view:
-                written = self._device_write(self.fd, view)
-                view = view[written:]
-        except BlockingIOError:
-            self._pending = view
+            if written != len(chunk):  # a short write: go on from where it stopped
+                unwritten = memoryview(chunk)[written:]
+                while unwritten:
+                    written = self._device_write(self.fd, unwritten)
+                    unwritten = unwritten[written:]
+        except BlockingIOError:  # a full pipe: finish when it has room
+            self._pending = memoryview(unwritten)
             self._pending_callback = callback
             self.loop.add_writer(self.fd, self.tick_queue.run_task, self._on_ready)
             return

@@ -20,13 +20,19 @@ T, READABLE, WRITABLE, RSS, DRAINS, PAUSES = range(6)
 
 @dataclass(frozen=True)
 class Column:
-    """One slice of time: buffer peaks, RSS at its end, and events that fell inside."""
+    """One slice of time: buffer peaks, RSS at its end, and events that fell inside.
+
+    A slice with no sample of its own (`sampled` false) is drawn between its neighbours:
+    samples come with chunks, so a slice without one is a stretch where no chunk arrived,
+    and the buffers moved from one neighbour's state towards the other's.
+    """
 
     peak_readable: int
     peak_writable: int
     rss: int
     drains: int
     pauses: int
+    sampled: bool = True
 
 
 def duration_of(samples: Sequence[Sample]) -> float:
@@ -48,9 +54,9 @@ def fold_into_columns(samples: Sequence[Sample], columns: int) -> list[Column]:
     span = duration_of(samples)
     grouped: list[list[Sample]] = [[] for _ in range(columns)]
     for sample in samples:
-        index = _column_index(sample[T] - start, span, columns)
-        grouped[index].append(sample)
-    return _summarise(grouped, samples[0])
+        grouped[_column_index(sample[T] - start, span, columns)].append(sample)
+    midpoints = [start + (index + 0.5) * span / columns for index in range(columns)]
+    return _summarise(grouped, midpoints)
 
 
 def _column_index(offset: float, span: float, columns: int) -> int:
@@ -59,23 +65,33 @@ def _column_index(offset: float, span: float, columns: int) -> int:
     return min(int(offset / span * columns), columns - 1)
 
 
-def _summarise(grouped: list[list[Sample]], first: Sample) -> list[Column]:
+def _summarise(grouped: list[list[Sample]], midpoints: list[float]) -> list[Column]:
+    # The first slice holds the first sample and, unless the run took no time, the last
+    # slice holds the last; so an empty slice has a sample on each side.
     result = []
-    previous = first
-    events_before = (first[DRAINS], first[PAUSES])
-    for group in grouped:
+    previous = grouped[0][0]
+    for index, group in enumerate(grouped):
         if not group:
-            # Nothing happened in this slice: the buffers stayed where they were.
-            result.append(Column(previous[READABLE], previous[WRITABLE], previous[RSS], 0, 0))
+            following = next((g[0] for g in grouped[index + 1:] if g), previous)
+            result.append(_between(previous, following, midpoints[index]))
             continue
         result.append(Column(
             peak_readable=max(sample[READABLE] for sample in group),
             peak_writable=max(sample[WRITABLE] for sample in group),
             rss=group[-1][RSS],
-            drains=group[-1][DRAINS] - events_before[0],
-            pauses=group[-1][PAUSES] - events_before[1],
+            drains=group[-1][DRAINS] - previous[DRAINS],
+            pauses=group[-1][PAUSES] - previous[PAUSES],
         ))
         previous = group[-1]
-        events_before = (previous[DRAINS], previous[PAUSES])
     return result
 
+
+def _between(before: Sample, after: Sample, t: float) -> Column:
+    """A slice with no sample: a straight line between the samples either side."""
+    gap = after[T] - before[T]
+    share = (t - before[T]) / gap if gap > 0 else 0.0
+
+    def towards(field: int) -> int:
+        return round(before[field] + (after[field] - before[field]) * share)
+
+    return Column(towards(READABLE), towards(WRITABLE), towards(RSS), 0, 0, sampled=False)

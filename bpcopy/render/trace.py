@@ -106,24 +106,40 @@ class CsvTrace(TraceRecords):
         self.out.write(",".join(cells) + "\n")
 
 
+# (header, width). The full table needs 104 columns; a narrower terminal gets the compact
+# one, which leaves out need_drain (on chunk rows it is the opposite of write_ok) and RSS
+# (the summary has it), so that no row wraps in 80 columns.
 TABLE_COLUMNS = (("t", 10), ("event", 7), ("seq", 7), ("bytes", 8), ("write_ok", 8),
                  ("readable", 9), ("writable", 9), ("drain?", 6), ("paused", 6),
                  ("drains", 7), ("pauses", 7), ("rss", 9))
+COMPACT_TABLE_COLUMNS = (("t", 10), ("event", 6), ("seq", 6), ("bytes", 8), ("ok", 5),
+                         ("readable", 8), ("writable", 9), ("paused", 6), ("drains", 6),
+                         ("pauses", 6))
+FULL_TABLE_WIDTH = sum(width for _, width in TABLE_COLUMNS) + len(TABLE_COLUMNS) - 1
+_COMPACT_SOURCE = {"ok": "write_ok"}  # compact header -> the full column it shows
 
 
 class TableTrace(TraceRecords):
     """An aligned table for people. With colour, rows where write() returned false are
-    yellow, pauses red, resumes green and drains cyan."""
+    yellow, pauses red, resumes green and drains cyan.
 
-    def __init__(self, out: IO[str], color: bool = False) -> None:
+    It fits the terminal it writes to: the full table when there is room (or when the
+    output is a file), the compact one otherwise."""
+
+    def __init__(self, out: IO[str], color: bool = False, width: int | None = None) -> None:
         self.out = out
         self.color = color
-        header = " ".join(f"{name:>{width}}" for name, width in TABLE_COLUMNS)
+        width = width if width is not None else _terminal_width(out)
+        self.columns = (COMPACT_TABLE_COLUMNS if width is not None and width < FULL_TABLE_WIDTH
+                        else TABLE_COLUMNS)
+        self._picks = tuple(_column_index(name) for name, _ in self.columns)
+        header = " ".join(f"{name:>{width}}" for name, width in self.columns)
         out.write((f"\x1b[1m{header}\x1b[0m" if color else header) + "\n")
 
     def _row(self, cells: tuple[Any, ...], style: str | None) -> None:
-        line = " ".join(f"{cell!s:>{width}}" for cell, (_, width) in zip(cells, TABLE_COLUMNS,
-                                                                        strict=True))
+        # Trailing blanks would wrap into empty lines on a terminal just too narrow.
+        line = " ".join(f"{cells[index]!s:>{width}}" for index, (_, width)
+                        in zip(self._picks, self.columns, strict=True)).rstrip()
         if self.color and style:
             line = f"\x1b[{style}m{line}\x1b[0m"
         self.out.write(line + "\n")
@@ -138,14 +154,40 @@ class TableTrace(TraceRecords):
     def event(self, name: str, t: float, fields: dict[str, Any]) -> None:
         style = {"pause": "31", "resume": "32", "drain": "36", "error": "1;31"}.get(name)
         if name == "error":
-            self.out.write(f"{t:>10.6f} {'error':>7} {fields.get('message', '')}\n"
+            self.out.write(f"{t:>10.6f} {'error':>6} {fields.get('message', '')}\n"
                            if not self.color else
-                           f"\x1b[1;31m{t:>10.6f} {'error':>7} {fields.get('message', '')}"
+                           f"\x1b[1;31m{t:>10.6f} {'error':>6} {fields.get('message', '')}"
                            "\x1b[0m\n")
             return
-        self._row((f"{t:.6f}", name, "", fields.get("bytes", ""), "",
+        self._row((f"{t:.6f}", name, "", _total(fields.get("bytes", "")), "",
                    fields.get("readable_length", ""), fields.get("writable_length", ""), "",
                    "", fields.get("drains", ""), fields.get("pauses", ""), ""), style)
+
+
+def _column_index(name: str) -> int:
+    name = _COMPACT_SOURCE.get(name, name)
+    return next(index for index, (full, _) in enumerate(TABLE_COLUMNS) if full == name)
+
+
+def _terminal_width(out: IO[str]) -> int | None:
+    """Columns of the terminal `out` writes to, or None for a file or a pipe."""
+    import os
+
+    try:
+        if not out.isatty():
+            return None
+        return os.get_terminal_size(out.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _total(size: Any) -> Any:
+    """End and finish rows carry the whole copy's size: keep it inside the column."""
+    if isinstance(size, int) and len(str(size)) > 8:
+        from bpcopy.units import format_size
+
+        return format_size(size)
+    return size
 
 
 def _yes_no(value: bool) -> str:

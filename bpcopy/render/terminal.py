@@ -1,0 +1,288 @@
+"""The end-of-copy summary for a terminal: the summary table, then the picture of the run.
+
+The picture is a timeline in text: the readable and the writable buffer over time against
+their marks, the drains and pauses per slice of time, and RSS, on one shared time axis.
+It fits 80 columns and uses up to 120.
+
+It receives the summary dict and the timeline samples; it knows nothing of streams, and
+prints nothing: the caller writes the returned string. rich is imported here, after the
+copy, never on the way to the first byte.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from bpcopy.render.summary_text import summary_rows
+from bpcopy.render.timeline import Column, Sample, duration_of, fold_into_columns
+from bpcopy.units import format_duration, format_size
+
+MIN_WIDTH = 60
+MAX_WIDTH = 120
+LABEL_WIDTH = 10  # room for "1023.9 KiB" beside a chart row
+BUFFER_ROWS = 4  # 32 levels of eighth blocks
+RSS_ROWS = 3
+BLOCKS = " ▁▂▃▄▅▆▇█"
+MARK_CELL = "┄"
+
+STYLE = {
+    "readable": "blue",
+    "writable": "magenta",
+    "over_mark": "bright_red",
+    "mark": "yellow",
+    "drains": "cyan",
+    "pauses": "red",
+    "rss": "green",
+    "axis": "dim",
+    "label": "bold",
+}
+
+
+def render_terminal_summary(outcome: Any, color: bool, width: int | None = None) -> str:
+    """The summary and timeline as text for stderr, with ANSI colour when `color`."""
+    width = clamp_width(width if width is not None else terminal_width())
+    console = make_console(width, color)
+    summary = outcome.summary
+    console.print(summary_title(summary))
+    console.print(summary_table(summary))
+    samples = samples_of(outcome)
+    console.print()
+    for line in timeline_lines(samples, summary, width):
+        console.print(line)  # chart rows fit the width; only the notes may wrap
+    output = console.file
+    assert isinstance(output, io.StringIO)
+    return strip_trailing_spaces(output.getvalue())
+
+
+# Spaces at the end of a line, perhaps followed by the codes that reset a style.
+_TRAILING_SPACES = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
+
+
+def strip_trailing_spaces(text: str) -> str:
+    """rich pads table cells to the column width; a copied summary should not carry that."""
+    return _TRAILING_SPACES.sub(r"\1", text)
+
+
+def terminal_width() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError):
+        return 80
+
+
+def clamp_width(width: int) -> int:
+    return max(MIN_WIDTH, min(width, MAX_WIDTH))
+
+
+def make_console(width: int, color: bool) -> Console:
+    """A console writing into a string, with colour exactly when asked, whatever the env."""
+    return Console(file=io.StringIO(), width=width, force_terminal=color,
+                   color_system="standard" if color else None, no_color=not color,
+                   highlight=False, markup=False, emoji=False, legacy_windows=False)
+
+
+def samples_of(outcome: Any) -> list[Sample]:
+    recorder = getattr(outcome, "recorder", None)
+    timeline = getattr(recorder, "timeline", None)
+    return list(getattr(timeline, "samples", []) or [])
+
+
+# -- the table ---------------------------------------------------------------------------
+
+
+def summary_title(summary: dict[str, Any]) -> Text:
+    if summary.get("ok"):
+        return Text("bpcopy: copy complete", style="bold green")
+    return Text("bpcopy: copy FAILED", style="bold red")
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    """The same rows as the plain-text summary, aligned, with long values wrapped."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    for label, value in summary_rows(summary):
+        table.add_row(Text(f"  {label}", style=STYLE["label"]),
+                      Text(value, style=_value_style(label)))
+    return table
+
+
+def _value_style(label: str) -> str:
+    return {"error": "bold red", "verdict": "bold"}.get(label, "")
+
+
+# -- the timeline ------------------------------------------------------------------------
+
+
+def timeline_lines(samples: Sequence[Sample], summary: dict[str, Any], width: int) -> list[Text]:
+    """The chart, one Text per line, each at most `width` cells wide."""
+    plot_width = width - LABEL_WIDTH - 2  # the axis cell, and one spare cell at the right
+    duration = duration_of(samples)
+    if len(samples) < 2 or duration <= 0 or not summary.get("bytes"):
+        return [Text("timeline: nothing to chart (the copy moved no bytes, or took no time)",
+                     style=STYLE["axis"])]
+    columns = fold_into_columns(samples, plot_width)
+    lines = [legend_line(duration, plot_width)]
+    sampled = [column.sampled for column in columns]
+    lines += buffer_chart("readable", [c.peak_readable for c in columns],
+                          summary.get("readable_high_water_mark", 0), STYLE["readable"], sampled)
+    lines += buffer_chart("writable", [c.peak_writable for c in columns],
+                          summary.get("writable_high_water_mark", 0), STYLE["writable"], sampled)
+    lines.append(event_row("drains", [c.drains for c in columns], STYLE["drains"]))
+    lines.append(event_row("pauses", [c.pauses for c in columns], STYLE["pauses"]))
+    lines += rss_chart(columns)
+    lines += time_axis(duration, plot_width)
+    lines += missed_peaks_note(columns, summary)
+    lines += unsampled_note(sampled)
+    return lines
+
+
+def unsampled_note(sampled: list[bool]) -> list[Text]:
+    empty = sampled.count(False)
+    if not empty:
+        return []
+    return [Text(f"faint: {empty} of {len(sampled)} columns had no sample (no chunk arrived); "
+                 "drawn between their neighbours", style=STYLE["axis"])]
+
+
+def missed_peaks_note(columns: list[Column], summary: dict[str, Any]) -> list[Text]:
+    """Say so when a buffer peaked between samples, so an empty chart does not mislead.
+
+    Samples are taken as chunks arrive, just after the readable buffer handed one over,
+    so a readable buffer that fills and empties between chunks can look empty here.
+    """
+    missed = []
+    for name, charted in (("readable", max(c.peak_readable for c in columns)),
+                          ("writable", max(c.peak_writable for c in columns))):
+        peak = summary.get(f"max_{name}_length", 0)
+        if peak > charted:
+            missed.append(f"{name} {format_size(peak)}")
+    if not missed:
+        return []
+    return [Text(f"peaks between samples, not charted: {', '.join(missed)}",
+                 style=STYLE["axis"])]
+
+
+def legend_line(duration: float, plot_width: int) -> Text:
+    line = Text("timeline: ", style=STYLE["label"])
+    line.append(f"{format_duration(duration / plot_width)} per column; bars are peaks, ")
+    line.append(MARK_CELL * 2, style=STYLE["mark"])
+    line.append(" is the mark")
+    return line
+
+
+def buffer_chart(name: str, values: list[int], mark: int, style: str,
+                 sampled: list[bool] | None = None) -> list[Text]:
+    """Eighth-block bars of a buffer's length, the mark drawn where the bars leave room.
+
+    Columns not `sampled` are drawn faint: they are a guess between two samples.
+    """
+    sampled = sampled or [True] * len(values)
+    scale = max(mark, max(values, default=0), 1)
+    mark_row = min(max(math.ceil(mark / scale * BUFFER_ROWS) - 1, 0), BUFFER_ROWS - 1)
+    labels = _buffer_labels(name, scale, mark, mark_row)
+    lines = []
+    for row in reversed(range(BUFFER_ROWS)):
+        line = _label(labels.get(row, ""))
+        for value, measured in zip(values, sampled, strict=True):
+            cell, cell_style = _buffer_cell(value, row, scale, mark_row, style)
+            line.append(cell, style=cell_style if measured else _faint(cell_style))
+        lines.append(line)
+    return lines
+
+
+def _buffer_cell(value: int, row: int, scale: int, mark_row: int, style: str
+                 ) -> tuple[str, str]:
+    fill = _eighths(value, scale, BUFFER_ROWS) - row * 8
+    if fill > 0:
+        return BLOCKS[min(fill, 8)], STYLE["over_mark"] if row > mark_row else style
+    if row == mark_row:
+        return MARK_CELL, STYLE["mark"]
+    return " ", ""
+
+
+def _buffer_labels(name: str, scale: int, mark: int, mark_row: int) -> dict[int, str]:
+    """The top row says the scale, the mark's row its size, a free row the buffer's name."""
+    top = BUFFER_ROWS - 1
+    labels = {top: format_size(scale)}
+    if mark_row != top:
+        labels[mark_row] = format_size(mark)
+    name_row = next(row for row in reversed(range(BUFFER_ROWS)) if row not in labels)
+    labels[name_row] = name
+    return labels
+
+
+def _faint(style: str) -> str:
+    return f"dim {style}" if style else ""
+
+
+def _eighths(value: int, scale: float, rows: int) -> int:
+    """How many eighth-cells of bar a value fills; anything above zero shows."""
+    if value <= 0 or scale <= 0:
+        return 0
+    return max(round(value / scale * rows * 8), 1)
+
+
+def event_row(name: str, counts: list[int], style: str) -> Text:
+    """Events per column as one row of blocks, scaled to the busiest column."""
+    busiest = max(counts, default=0)
+    line = _label(name)
+    if busiest == 0:
+        line.append("none", style=STYLE["axis"])
+        return line
+    for count in counts:
+        line.append(BLOCKS[min(_eighths(count, busiest, 1), 8)], style=style)
+    return line
+
+
+def rss_chart(columns: list[Column]) -> list[Text]:
+    """RSS over time between its lowest and highest value, with both labelled."""
+    values = [column.rss for column in columns]
+    low, high = min(values), max(values)
+    labels = {RSS_ROWS - 1: format_size(high), 1: "RSS", 0: format_size(low)}
+    lines = []
+    for row in reversed(range(RSS_ROWS)):
+        line = _label(labels.get(row, ""))
+        for column in columns:
+            # A flat RSS is one low line, not an empty chart.
+            fill = max(_eighths(column.rss - low, high - low, RSS_ROWS), 1) - row * 8
+            style = STYLE["rss"] if column.sampled else _faint(STYLE["rss"])
+            line.append(BLOCKS[min(fill, 8)] if fill > 0 else " ", style=style)
+        lines.append(line)
+    return lines
+
+
+def time_axis(duration: float, plot_width: int) -> list[Text]:
+    rule = _label("", axis="└")
+    rule.append("─" * plot_width, style=STYLE["axis"])
+    start, middle, end = "0 s", format_duration(duration / 2), format_duration(duration)
+    cells = [" "] * plot_width
+    _place(cells, 0, start)
+    _place(cells, plot_width // 2 - len(middle) // 2, middle)
+    _place(cells, plot_width - len(end), end)
+    ticks = Text(" " * (LABEL_WIDTH + 1) + "".join(cells).rstrip(), style=STYLE["axis"])
+    return [rule, ticks]
+
+
+def _place(cells: list[str], at: int, text: str) -> None:
+    for offset, char in enumerate(text):
+        if 0 <= at + offset < len(cells):
+            cells[at + offset] = char
+
+
+def _label(text: str, axis: str | None = None) -> Text:
+    """A chart row's left edge: a size gets a tick on the axis, a name or nothing does not."""
+    is_size = text[:1].isdigit()
+    line = Text(f"{text:>{LABEL_WIDTH}}", style="" if is_size else STYLE["label"])
+    line.append(axis or ("┤" if is_size else "│"), style=STYLE["axis"])
+    return line

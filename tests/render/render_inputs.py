@@ -1,0 +1,54 @@
+"""Inputs for the renderer tests, built by hand so every rendering is deterministic.
+
+The hand-built run: 2 s, 64 KiB marks, a sink that drains the writable buffer in steps,
+a reader that pauses whenever the writable buffer reaches its mark, RSS creeping up, and
+a 300 ms stall with no chunk (to exercise the columns drawn between samples).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+MARK = 65536
+MIB = 1024 * 1024
+
+
+def hand_built_samples() -> list[tuple[float, int, int, int, int, int]]:
+    samples = []
+    drains = pauses = 0
+    for step in range(201):
+        t = step * 0.01
+        if 1.2 < t < 1.5:
+            continue  # the stall: no chunk arrived, so no sample
+        writable = (step % 4) * MARK // 3 if step else 0
+        readable = MARK if step % 4 == 3 else (step % 3) * 8192
+        if step and step % 4 == 3:
+            pauses += 1
+        if step and step % 4 == 0:
+            drains += 1
+        rss = 20 * MIB + step * 16384
+        samples.append((round(t, 6), readable, writable, rss, drains, pauses))
+    samples.append((2.0, 0, 0, 20 * MIB + 150 * 16384, drains, pauses))
+    return samples
+
+
+def hand_built_summary(**changes) -> dict:
+    summary = {
+        "bytes": 33554432, "chunks": 512, "elapsed_s": 2.0, "throughput_bps": 16777216.0,
+        "pauses": 50, "resumes": 51, "drains": 50, "max_readable_length": MARK,
+        "max_writable_length": MARK, "paused_s": 1.25, "start_rss": 20 * MIB,
+        "peak_rss": 24 * MIB, "readable_high_water_mark": MARK,
+        "writable_high_water_mark": MARK, "mode": "pump",
+        "verdict": "sink-bound: the destination was busy 90% of the time, the source 5%; "
+                   "the reader sat paused for 62% of it, waiting for 'drain'",
+        "ok": True, "error": None, "max_buffered": MARK * 2, "source_busy_s": 0.1,
+        "sink_busy_s": 1.8, "source": "/data/in.bin", "destination": "/backup/out.bin",
+    }
+    summary.update(changes)
+    return summary
+
+
+def outcome_of(summary: dict, samples: list) -> SimpleNamespace:
+    """A stand-in for bpcopy.copy.CopyOutcome: what the renderers read of it."""
+    timeline = SimpleNamespace(samples=samples)
+    return SimpleNamespace(summary=summary, recorder=SimpleNamespace(timeline=timeline))
