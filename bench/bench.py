@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from collections.abc import Callable
@@ -287,6 +288,18 @@ def measure_alternating(commands: list[Command], source: Path, workdir: Path, ro
                 run_and_check(command, source, size, sha, workdir, record=True)
 
 
+def median_elapsed_s(command: Command) -> float | None:
+    """The median of the elapsed_s that a --json run reported on stderr."""
+    values = []
+    for run in command.runs:
+        lines = run.stderr_tail.strip().splitlines()
+        try:
+            values.append(float(json.loads(lines[-1])["elapsed_s"]))
+        except (IndexError, ValueError, KeyError, TypeError):
+            return None
+    return statistics.median(values) if values else None
+
+
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or not denominator:
         return None
@@ -395,10 +408,10 @@ def run_benchmark(arguments: argparse.Namespace, bpcopy: str, workdir: Path) -> 
     )
     simulated = Command(
         "bpcopy_sink_rate",
-        f"bpcopy -q --sink-rate {SIMULATED_SINK_RATE}",
+        f"bpcopy --json --sink-rate {SIMULATED_SINK_RATE}",
         [
             bpcopy,
-            "-q",
+            "--json",
             "--sink-rate",
             SIMULATED_SINK_RATE,
             str(simulation_source),
@@ -505,7 +518,11 @@ def summarise(
     print(f"- difference: {_size_or_na(rss_growth)}")
 
     simulated_s = simulated.median_wall_s
-    rate_error_pct = None if simulated_s is None else (simulated_s - expected_s) / expected_s * 100
+    # The simulated device's own time is the copy's elapsed_s (first read to 'finish'),
+    # as bpcopy reports it; the wall time adds start-up and is shown beside it.
+    copy_s = median_elapsed_s(simulated)
+    rate_error_pct = None if copy_s is None else (copy_s - expected_s) / expected_s * 100
+    wall_error_pct = None if simulated_s is None else (simulated_s - expected_s) / expected_s * 100
     # The wall time includes start-up; shown separately so a miss can be attributed.
     without_startup_pct = (
         None
@@ -514,9 +531,11 @@ def summarise(
     )
     print(f"\n## Simulation: --sink-rate {SIMULATED_SINK_RATE} on {format_size(simulation_size)}\n")
     print(f"- expected: {expected_s:.3f} s")
-    print(f"- measured wall (median of {arguments.rate_runs}): {_seconds_or_na(simulated_s)}")
-    print(f"- error: {_percent_or_na(rate_error_pct)}")
-    print(f"- error without the 1 KiB start-up time: {_percent_or_na(without_startup_pct)}")
+    print(f"- measured copy time, elapsed_s (median of {arguments.rate_runs}): "
+          f"{_seconds_or_na(copy_s)}, error {_percent_or_na(rate_error_pct)}")
+    print(f"- measured wall (median of {arguments.rate_runs}): {_seconds_or_na(simulated_s)}, "
+          f"error {_percent_or_na(wall_error_pct)}")
+    print(f"- wall error without the 1 KiB start-up time: {_percent_or_na(without_startup_pct)}")
 
     bpcopy_peaks = [c.peak_rss_bytes for c in commands if c.is_bpcopy]
     worst_bpcopy_rss = None if None in bpcopy_peaks or not bpcopy_peaks else max(bpcopy_peaks)
@@ -540,7 +559,7 @@ def summarise(
         ),
         judge("1 KiB start-up: bpcopy ≤ Node", startup_vs_node, lambda v: v <= 1.0, format_ratio),
         judge(
-            f"--sink-rate {SIMULATED_SINK_RATE} wall within 5% of expected",
+            f"--sink-rate {SIMULATED_SINK_RATE} copy time within 5% of expected",
             rate_error_pct,
             lambda v: abs(v) <= 5,
             _percent_or_na,
@@ -578,8 +597,10 @@ def summarise(
             "expected_s": expected_s,
             "wall_s": [run.wall_s for run in simulated.runs],
             "median_wall_s": simulated_s,
+            "median_elapsed_s": copy_s,
             "error_percent": rate_error_pct,
-            "error_percent_without_startup": without_startup_pct,
+            "wall_error_percent": wall_error_pct,
+            "wall_error_percent_without_startup": without_startup_pct,
         },
         "targets": [
             {"target": t.description, "measured": t.measured, "result": t.status} for t in targets

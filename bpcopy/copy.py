@@ -68,6 +68,11 @@ class CopyOptions:
     measure_rss: bool = True  # RSS at start and end, for the summary
     settle_ticks: int = 3
 
+    @property
+    def simulates_slow_ends(self) -> bool:
+        return bool(self.sink_delay or self.sink_rate or self.sink_jitter
+                    or self.source_delay or self.source_rate)
+
 
 class Interrupted(Exception):
     def __init__(self, signum: int) -> None:

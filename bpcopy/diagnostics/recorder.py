@@ -8,12 +8,13 @@ none itself. It never calls a stream method that changes anything.
 
 Theory of operation: counters are plain attributes, updated per event; the per-chunk
 path does a few additions and comparisons, and formats a trace record only when a trace
-writer is attached. A Timeline keeps a bounded, evenly spaced sample of the buffers
-over time for charts, whatever the length of the copy.
+writer is attached. A timer on the loop samples the buffers into a Timeline, bounded and
+evenly spaced, for charts, whatever the length of the copy.
 """
 
 from __future__ import annotations
 
+import asyncio
 from time import perf_counter
 from typing import Any
 
@@ -36,7 +37,6 @@ class Timeline:
         self.interval = interval
         self.limit = limit
         self.samples: list[tuple[float, int, int, int, int, int]] = []
-        self.next_at = 0.0
 
     def add(self, t: float, readable_length: int, writable_length: int, rss: int,
             drains: int, pauses: int) -> None:
@@ -44,7 +44,6 @@ class Timeline:
         if len(self.samples) >= self.limit:
             self.samples = self.samples[::2]
             self.interval *= 2
-        self.next_at = t + self.interval
 
 
 class Recorder:
@@ -74,6 +73,7 @@ class Recorder:
         self.finished = False
         self.error: BaseException | None = None
         self._paused_since: float | None = None
+        self._next_sample: asyncio.TimerHandle | None = None
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -90,6 +90,8 @@ class Recorder:
         dest.on("error", self._on_error)
         self.started_at = perf_counter()
         self._sample(0.0)
+        self._loop = asyncio.get_running_loop()
+        self._next_sample = self._loop.call_later(self.timeline.interval, self._sample_now)
 
     def now(self) -> float:
         """Seconds since the copy started."""
@@ -122,10 +124,8 @@ class Recorder:
             self.max_writable_length = writable_length
         if readable_length + writable_length > self.max_buffered:
             self.max_buffered = readable_length + writable_length
-        t = perf_counter() - self.started_at
-        if t >= self.timeline.next_at:
-            self._sample(t)
         if self.trace is not None:
+            t = perf_counter() - self.started_at
             rss = self.rss.current() if self.trace_rss else 0
             if rss > self.max_rss:
                 self.max_rss = rss
@@ -133,12 +133,21 @@ class Recorder:
                              writable_length, self.dest.writable_need_drain,
                              self.source.is_paused(), self.drains, self.pauses, rss)
 
+    def _sample_now(self) -> None:
+        # A timer, not the chunks, paces the timeline: it also sees the buffers between
+        # chunks (a paused reader's read-ahead, a writable draining after the last read).
+        self._sample(self.now())
+        self._next_sample = self._loop.call_later(self.timeline.interval, self._sample_now)
+
     def _sample(self, t: float) -> None:
         rss = self.rss.current()
         if rss > self.max_rss:
             self.max_rss = rss
-        self.timeline.add(t, self.source.readable_length, self.dest.writable_length, rss,
-                          self.drains, self.pauses)
+        readable_length = self.source.readable_length
+        writable_length = self.dest.writable_length
+        if readable_length + writable_length > self.max_buffered:
+            self.max_buffered = readable_length + writable_length
+        self.timeline.add(t, readable_length, writable_length, rss, self.drains, self.pauses)
 
     # The pause, resume and drain listeners run once per chunk each: they build a trace
     # record only when someone is tracing.
@@ -189,6 +198,9 @@ class Recorder:
 
     def finish_clock(self) -> None:
         """Stop the clock (at 'finish', or when a copy is abandoned)."""
+        if self._next_sample is not None:
+            self._next_sample.cancel()
+            self._next_sample = None
         if self.finished_at is None:
             self.finished_at = self.now()
             if self._paused_since is not None:

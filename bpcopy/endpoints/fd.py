@@ -126,14 +126,16 @@ class FdWritable(Writable):
         self._started_at = 0.0
         self._pending: memoryview | None = None
         self._pending_callback: Callable[..., Any] | None = None
+        self._paced_until = 0.0
 
     def _write(self, chunk: Any, callback: Callable[..., Any]) -> None:
         self._started_at = perf_counter()
-        if self._pacer is None:
-            self._write_now(chunk, callback)
-            return
-        self.task_at(self._pacer.complete_at(self.loop.time(), len(chunk)),
-                     self._write_now, chunk, callback)
+        if self._pacer is not None:
+            # A simulated slow device takes the bytes at once and reports completion
+            # when its rate and latency say (never before the OS has taken them all),
+            # so the real write's own time does not stretch the simulated one.
+            self._paced_until = self._pacer.complete_at(self.loop.time(), len(chunk))
+        self._write_now(chunk, callback)
 
     def _writev(self, chunks: list[Any], callback: Callable[..., Any]) -> None:
         self._write(b"".join(chunks), callback)
@@ -153,9 +155,15 @@ class FdWritable(Writable):
             self.loop.add_writer(self.fd, self.tick_queue.run_task, self._on_ready)
             return
         except OSError as error:
-            self.task_soon(self._done, callback, io_error(error, self.name))
+            self._complete_later(callback, io_error(error, self.name))
             return
-        self.task_soon(self._done, callback, None)
+        self._complete_later(callback, None)
+
+    def _complete_later(self, callback: Callable[..., Any], error: OSError | None) -> None:
+        if self._pacer is None:
+            self.task_soon(self._done, callback, error)
+        else:
+            self.task_at(self._paced_until, self._done, callback, error)
 
     def _on_ready(self) -> None:
         view = self._pending
@@ -167,12 +175,20 @@ class FdWritable(Writable):
             self._pending = view
             return
         except OSError as error:
+            callback = self._pending_callback
             self._stop_waiting()
-            self._done(self._pending_callback, io_error(error, self.name))
+            self._complete_now(callback, io_error(error, self.name))
             return
         callback = self._pending_callback
         self._stop_waiting()
-        self._done(callback, None)
+        self._complete_now(callback, None)
+
+    def _complete_now(self, callback: Callable[..., Any], error: OSError | None) -> None:
+        """Complete from a readiness callback, already a later turn of the loop."""
+        if self._pacer is None or self._paced_until <= self.loop.time():
+            self._done(callback, error)
+        else:
+            self.task_at(self._paced_until, self._done, callback, error)
 
     def _stop_waiting(self) -> None:
         if self._pending_callback is not None:
