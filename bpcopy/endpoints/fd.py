@@ -19,6 +19,7 @@ only calls push() and the write callbacks.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -41,22 +42,42 @@ def io_error(error: OSError, name: str) -> OSError:
     return OSError(error.errno, os.strerror(error.errno) if error.errno else str(error), name)
 
 
-class FdReadable(Readable):
+class FdEndpoint:
+    """What both sides keep about their descriptor, and how they let it go."""
+
+    def _attach(self, fd: int, name: str, pacer: Pacer | None, close: bool) -> None:
+        self.fd = fd
+        self.name = name
+        self.busy_s = 0.0
+        self._started_at = 0.0
+        self._close = close
+        self._pacer = pacer if pacer is not None and pacer.active else None
+        # Only descriptors that can block for ever go non-blocking; regular files
+        # and devices keep plain system calls (epoll cannot watch them anyway).
+        self._restore_flags = _set_nonblocking(fd) if waits_for_readiness(fd) else None
+
+    def _release(self) -> None:
+        if self._restore_flags is not None:
+            import fcntl
+
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(self.fd, fcntl.F_SETFL, self._restore_flags)
+            self._restore_flags = None
+        if self._close:
+            try:
+                os.close(self.fd)
+            except OSError as error:
+                if error.errno != errno.EBADF:
+                    raise
+
+
+class FdReadable(FdEndpoint, Readable):
     """Reads a file descriptor in chunks of `high_water_mark` bytes."""
 
     def __init__(self, fd: int, name: str, high_water_mark: int = 65536, *,
                  pacer: Pacer | None = None, close: bool = True) -> None:
-        super().__init__(high_water_mark)
-        self.fd = fd
-        self.name = name
-        self.busy_s = 0.0
-        self._close = close
-        self._pacer = pacer if pacer is not None and pacer.active else None
-        self._nonblocking = waits_for_readiness(fd)
-        self._restore_flags: int | None = None
-        if self._nonblocking:
-            self._restore_flags = _set_nonblocking(fd)
-        self._started_at = 0.0
+        Readable.__init__(self, high_water_mark)
+        self._attach(fd, name, pacer, close)
         self._waiting = False
 
     def _read(self, size: int) -> None:
@@ -102,28 +123,19 @@ class FdReadable(Readable):
 
     def _destroy(self, error: BaseException | None, callback: Callable[..., Any]) -> None:
         self._stop_waiting()
-        _release(self.fd, self._restore_flags, self._close)
+        self._release()
         callback(error)
 
 
-class FdWritable(Writable):
+class FdWritable(FdEndpoint, Writable):
     """Writes to a file descriptor; a write completes once every byte is written."""
 
     def __init__(self, fd: int, name: str, high_water_mark: int = 65536, *,
                  pacer: Pacer | None = None, close: bool = True,
                  device_write: Callable[[int, Any], int] = os.write) -> None:
-        super().__init__(high_water_mark)
-        self.fd = fd
-        self.name = name
-        self.busy_s = 0.0
-        self._close = close
-        self._pacer = pacer if pacer is not None and pacer.active else None
+        Writable.__init__(self, high_water_mark)
+        self._attach(fd, name, pacer, close)
         self._device_write = device_write
-        self._nonblocking = waits_for_readiness(fd)
-        self._restore_flags: int | None = None
-        if self._nonblocking:
-            self._restore_flags = _set_nonblocking(fd)
-        self._started_at = 0.0
         self._pending: memoryview | None = None
         self._pending_callback: Callable[..., Any] | None = None
         self._paced_until = 0.0
@@ -202,7 +214,7 @@ class FdWritable(Writable):
 
     def _destroy(self, error: BaseException | None, callback: Callable[..., Any]) -> None:
         self._stop_waiting()
-        _release(self.fd, self._restore_flags, self._close)
+        self._release()
         callback(error)
 
 
@@ -213,19 +225,3 @@ def _set_nonblocking(fd: int) -> int:
     flags = fcntl.fcntl(fd, fcntl.F_GETFL)
     fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
     return flags
-
-
-def _release(fd: int, restore_flags: int | None, close: bool) -> None:
-    if restore_flags is not None:
-        import fcntl
-
-        try:
-            fcntl.fcntl(fd, fcntl.F_SETFL, restore_flags)
-        except OSError:
-            pass
-    if close:
-        try:
-            os.close(fd)
-        except OSError as error:
-            if error.errno != errno.EBADF:
-                raise
