@@ -115,9 +115,10 @@ def _charts_section(samples: Sequence[Sample], summary: dict[str, Any]) -> str:
         return _section("Timeline", "<p class=note>Nothing to chart: the copy took no "
                                     "measurable time or left fewer than two samples.</p>")
     charts = [chart_svg(chart) for chart in build_charts(samples, summary, duration)]
-    note = (f"<p class=note>{len(samples)} samples, taken as chunks arrived; lines run "
-            "straight between samples. The summary's maxima may exceed the charted peaks "
-            "when a buffer filled and emptied between two samples.</p>")
+    note = (f"<p class=note>{len(samples)} samples, taken by a timer every few "
+            "milliseconds; lines run straight between samples. The summary's maxima may "
+            "exceed the charted peaks when a buffer filled and emptied between two "
+            "samples.</p>")
     return _section("Timeline", note + "\n".join(charts))
 
 

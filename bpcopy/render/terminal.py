@@ -158,8 +158,8 @@ def unsampled_note(sampled: list[bool]) -> list[Text]:
 def missed_peaks_note(columns: list[Column], summary: dict[str, Any]) -> list[Text]:
     """Say so when a buffer peaked between samples, so an empty chart does not mislead.
 
-    Samples are taken as chunks arrive, just after the readable buffer handed one over,
-    so a readable buffer that fills and empties between chunks can look empty here.
+    Samples are taken by a timer every few milliseconds, so a buffer that fills and
+    empties between two samples can look emptier here than the summary's maxima.
     """
     missed = []
     for name, charted in (("readable", max(c.peak_readable for c in columns)),
