@@ -145,7 +145,9 @@ class Readable(StreamBase):
             self._buffer.append(chunk)
             if self._need_readable:
                 self._emit_readable()
-        self._maybe_read_more()
+        if not self._reading_more:  # _maybe_read_more(), inlined: this runs per chunk
+            self._reading_more = True
+            self._next_tick(self._read_more)
 
     def _on_eof(self) -> None:
         if self._ended:

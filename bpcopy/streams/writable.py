@@ -200,7 +200,8 @@ class Writable(StreamBase):
             callback()
         if self.destroyed:
             self._fail_queued()
-        self._finish_maybe(False)
+        if self._ending:  # only an ended stream can finish; skip the full check per chunk
+            self._finish_maybe(False)
 
     def _after_write_error(self, error: BaseException, callback: WriteCallback) -> None:
         self._pending_callbacks -= 1
