@@ -2,9 +2,10 @@
 fs.WriteStream, for regular files, pipes, FIFOs, terminals and devices.
 
 - Regular files and devices that cannot block for long are read and written with plain
-  system calls. Pipes, FIFOs, sockets and terminals are switched to non-blocking mode and
-  wait for readiness on the event loop (add_reader/add_writer), so a full or empty pipe
-  never blocks the loop and the operating system's backpressure reaches the streams.
+  system calls. Pipes, FIFOs, sockets and terminals are used in non-blocking mode, through
+  a file description of bpcopy's own where possible, and wait for readiness on the event
+  loop (add_reader/add_writer), so a full or empty pipe never blocks the loop and the
+  operating system's backpressure reaches the streams.
 - Every completion is delivered on a later turn of the loop, never inside the call that
   started the operation, as Node's fs streams do. That is what makes traces repeatable.
 - The reader asks for `high_water_mark` bytes per read, so file chunks equal the mark
@@ -45,27 +46,41 @@ def io_error(error: OSError, name: str) -> OSError:
 class FdEndpoint:
     """What both sides keep about their descriptor, and how they let it go."""
 
-    def _attach(self, fd: int, name: str, pacer: Pacer | None, close: bool) -> None:
+    def _attach(self, fd: int, name: str, pacer: Pacer | None, close: bool,
+                writing: bool) -> None:
         self.fd = fd
         self.name = name
         self.busy_s = 0.0
         self._started_at = 0.0
+        self._given_fd = fd
         self._close = close
         self._pacer = pacer if pacer is not None and pacer.active else None
+        self._private_fd: int | None = None
+        self._restore_flags: int | None = None
         # Only descriptors that can block for ever go non-blocking; regular files
         # and devices keep plain system calls (epoll cannot watch them anyway).
-        self._restore_flags = _set_nonblocking(fd) if waits_for_readiness(fd) else None
+        if waits_for_readiness(fd):
+            self._private_fd = _reopen_nonblocking(fd, writing)
+            if self._private_fd is not None:
+                self.fd = self._private_fd
+            else:
+                self._restore_flags = _set_nonblocking(fd)
 
     def _release(self) -> None:
+        if self._private_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._private_fd)
+            self._private_fd = None
         if self._restore_flags is not None:
             import fcntl
 
             with contextlib.suppress(OSError):
-                fcntl.fcntl(self.fd, fcntl.F_SETFL, self._restore_flags)
+                fcntl.fcntl(self._given_fd, fcntl.F_SETFL, self._restore_flags)
             self._restore_flags = None
         if self._close:
+            self._close = False
             try:
-                os.close(self.fd)
+                os.close(self._given_fd)
             except OSError as error:
                 if error.errno != errno.EBADF:
                     raise
@@ -77,7 +92,7 @@ class FdReadable(FdEndpoint, Readable):
     def __init__(self, fd: int, name: str, high_water_mark: int = 65536, *,
                  pacer: Pacer | None = None, close: bool = True) -> None:
         Readable.__init__(self, high_water_mark)
-        self._attach(fd, name, pacer, close)
+        self._attach(fd, name, pacer, close, writing=False)
         self._waiting = False
 
     def _read(self, size: int) -> None:
@@ -134,7 +149,7 @@ class FdWritable(FdEndpoint, Writable):
                  pacer: Pacer | None = None, close: bool = True,
                  device_write: Callable[[int, Any], int] = os.write) -> None:
         Writable.__init__(self, high_water_mark)
-        self._attach(fd, name, pacer, close)
+        self._attach(fd, name, pacer, close, writing=True)
         self._device_write = device_write
         self._pending: memoryview | None = None
         self._pending_callback: Callable[..., Any] | None = None
@@ -216,6 +231,24 @@ class FdWritable(FdEndpoint, Writable):
         self._stop_waiting()
         self._release()
         callback(error)
+
+
+def _reopen_nonblocking(fd: int, writing: bool) -> int | None:
+    """A non-blocking open file description of our own for the same pipe, FIFO or tty.
+
+    O_NONBLOCK belongs to the open file description, which an inherited descriptor
+    shares with the shell's terminal, the other programs of a pipeline, and our own
+    stderr when it points at the same pipe or terminal (Python drops stderr writes that
+    would block). Reopening /proc/self/fd/N gives a description nobody else uses. Where
+    that is impossible (sockets, no /proc, a pipe with no reader left), None: the caller
+    switches the shared one and restores it afterwards.
+    """
+    access = os.O_WRONLY if writing else os.O_RDONLY
+    try:
+        return os.open(f"/proc/self/fd/{fd}",
+                       access | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError:
+        return None
 
 
 def _set_nonblocking(fd: int) -> int:

@@ -1,7 +1,9 @@
 """What Readable and Writable share: chunk checking, the next tick, and destroy().
 
 Rules kept here:
-- A chunk is bytes-like; str is encoded as UTF-8; lengths count bytes.
+- A chunk is bytes-like; str is encoded as UTF-8; lengths count bytes. A memoryview
+  whose items are not single unsigned bytes (another format, or not 1-D) is turned into
+  one that is when it enters a stream, so len() of any stored chunk is its byte count.
 - Node's process.nextTick is a queue of ticks that runs as soon as the current callback
   returns (TickQueue); I/O completions are tasks run by `loop.call_soon`/`call_at` on a
   later turn of the loop, each followed by the ticks it queued, as in Node.
@@ -18,7 +20,10 @@ from typing import Any
 from bpcopy.streams import errors
 from bpcopy.streams.events import EventEmitter
 
-BYTES_LIKE = (bytes, bytearray, memoryview)
+# Chunk classes that need no conversion: write() and push() test `chunk.__class__ in
+# READY_CHUNK` before anything else. memoryview is left out on purpose: one of another
+# item format or shape must be cast first (as_bytes_like), or len() would not count bytes.
+READY_CHUNK = (bytes, bytearray)
 
 
 class TickQueue:
@@ -150,8 +155,16 @@ class LoopBound:
 
 
 def as_bytes_like(chunk: object) -> bytes | bytearray | memoryview:
-    """Return the chunk as a bytes-like object, or raise Node's error for a bad one."""
-    if isinstance(chunk, BYTES_LIKE):
+    """Return the chunk as a bytes-like object whose len() is its size in bytes.
+
+    Raise Node's error for a chunk that is not bytes-like.
+    """
+    if isinstance(chunk, memoryview):
+        if chunk.format == "B" and chunk.ndim == 1:
+            return chunk
+        # cast() shares the buffer but needs it contiguous; otherwise copy the bytes.
+        return chunk.cast("B") if chunk.c_contiguous else chunk.tobytes()
+    if isinstance(chunk, (bytes, bytearray)):  # subclasses of the READY_CHUNK classes
         return chunk
     if isinstance(chunk, str):
         return chunk.encode("utf-8")

@@ -53,3 +53,10 @@ def already_finished(method: str) -> StreamError:
 
 def premature_close() -> StreamError:
     return StreamError("Premature close", "ERR_STREAM_PREMATURE_CLOSE")
+
+
+def size_out_of_range(size: int) -> StreamError:
+    return StreamError(
+        f'The value of "size" is out of range. It must be <= 1GiB. Received {size}',
+        "ERR_OUT_OF_RANGE",
+    )

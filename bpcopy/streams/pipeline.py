@@ -7,6 +7,9 @@ Rules:
 - `pipeline(a, b, ..., z)` pipes each stream into the next, returns when the last one is
   finished, and on the first error anywhere destroys every stream and raises that error
   once.
+- Both remove the listeners they added once they have settled. pipeline() leaves a
+  stream that is being destroyed only at its 'close': the destroy emits 'error' on a
+  later tick, and an 'error' nobody listens for is raised.
 
 This module knows nothing of files, clocks or diagnostics.
 """
@@ -87,12 +90,26 @@ async def pipeline(*streams: Any) -> None:
             if is_last and not outcome.done():
                 outcome.set_result(None)
 
-        stream.on("error", fail)
-        stream.on("close", on_close)
-        stream.on(_done_event(stream), on_done)
+        added = [("error", fail), ("close", on_close), (_done_event(stream), on_done)]
+        for name, listener in added:
+            stream.on(name, listener)
+        listeners.append((stream, added))
 
+    def remove(stream: Any, added: list[tuple[str, Any]]) -> None:
+        for name, listener in added:
+            stream.off(name, listener)
+
+    listeners: list[tuple[Any, list[tuple[str, Any]]]] = []
     for index, stream in enumerate(streams):
         watch(stream, index == len(streams) - 1)
     for source, dest in zip(streams, streams[1:], strict=False):
         source.pipe(dest)
-    await outcome
+    try:
+        await outcome
+    finally:
+        for stream, added in listeners:
+            if stream.destroyed and not stream._close_emitted:
+                # Its 'error' and 'close' are still to come: leave once they have.
+                stream.once("close", lambda stream=stream, added=added: remove(stream, added))
+            else:
+                remove(stream, added)

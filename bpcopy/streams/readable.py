@@ -17,6 +17,8 @@ The rules (from Node's lib/internal/streams/readable.js, checked against node v2
    is in progress, also while paused (the "read more" loop on the next tick), so a paused
    stream fills its buffer up to the mark and then stops asking.
 6. In flowing mode each `read()` hands out one buffered chunk at a time, in order.
+   `read(n)` with n above the mark first raises the mark to the next power of two
+   >= n (n above 1 GiB is ERR_OUT_OF_RANGE), so the buffer can grow to hold n bytes.
 7. 'end' is emitted on a later tick, once the data has ended and the buffer is empty.
    Then the stream destroys itself, which emits 'close'.
 8. `pipe(dest)` writes each chunk to dest and pauses when write() returns false; it
@@ -37,7 +39,7 @@ from collections import deque
 from typing import Any
 
 from bpcopy.streams import errors
-from bpcopy.streams._shared import BYTES_LIKE, StreamBase, as_bytes_like
+from bpcopy.streams._shared import READY_CHUNK, StreamBase, as_bytes_like
 
 
 class Readable(StreamBase):
@@ -110,7 +112,7 @@ class Readable(StreamBase):
             self._reading = False
             self._on_eof()
         else:
-            if chunk.__class__ not in BYTES_LIKE:
+            if chunk.__class__ not in READY_CHUNK:
                 try:
                     chunk = as_bytes_like(chunk)
                 except errors.StreamError as error:
@@ -128,12 +130,6 @@ class Readable(StreamBase):
                 self._reading = False
                 self._maybe_read_more()
         return not self._ended and (self._length < self._high_water_mark or self._length == 0)
-
-    def unshift(self, chunk: Any) -> None:
-        chunk = as_bytes_like(chunk)
-        if len(chunk):
-            self._buffer.appendleft(chunk)
-            self._length += len(chunk)
 
     def _add_chunk(self, chunk: Any) -> None:
         if (self._flowing and self._length == 0 and not self._sync
@@ -193,6 +189,8 @@ class Readable(StreamBase):
     # -- consuming: read(), pause(), resume() -------------------------------------------
 
     def read(self, n: int | None = None) -> Any:
+        if n and n > self._high_water_mark:  # n is None or 0 per chunk: one falsy test
+            self._high_water_mark = _raised_high_water_mark(n)
         requested = n
         if n != 0:
             self._emitted_readable = False
@@ -341,6 +339,16 @@ class Readable(StreamBase):
             self.pause()
         dest.emit("unpipe", self, {"has_unpiped": False})
         return self
+
+
+MAX_HIGH_WATER_MARK = 0x40000000  # 1 GiB, Node's MAX_HWM
+
+
+def _raised_high_water_mark(n: int) -> int:
+    """Node's computeNewHighWaterMark: the next power of two >= n, at most 1 GiB."""
+    if n > MAX_HIGH_WATER_MARK:
+        raise errors.size_out_of_range(n)
+    return 1 << (n - 1).bit_length()
 
 
 class _Pipe:

@@ -13,7 +13,8 @@ The rules (from Node's lib/internal/streams/writable.js, checked against node v2
 4. 'drain' fires when `need_drain` is set and `length` is back to 0, and never after
    `end()`. It fires before the completed write's own callback.
 5. `cork()` queues without writing; `uncork()` back to zero flushes the queue, through
-   `_writev` when more than one chunk waits and the subclass has `_writev`.
+   `_writev` when more than one chunk waits and the subclass has `_writev`, else one
+   `_write` per chunk, in order.
 6. `end()`: once nothing is queued or in flight, `_final` (if any), 'prefinish', then
    'finish' on a later tick, then the stream destroys itself, which emits 'close'.
 7. write() after end() or destroy() returns false and reports ERR_STREAM_WRITE_AFTER_END
@@ -25,6 +26,9 @@ The rules (from Node's lib/internal/streams/writable.js, checked against node v2
 Theory of operation: one chunk at most is in flight (`_writing`); the rest wait in
 `_queue` as (chunk, callback) pairs. `_on_write_done` is the single callback handed to
 `_write`; it checks that it is called once per write and does rule 3's bookkeeping.
+`_flush_queue` starts queued writes in a loop; while it runs (`_buffer_processing`, as
+Node's clearBuffer), a write completing synchronously inside it does not start the next
+one itself, since the loop will, so a long queue of synchronous writes does not recurse.
 This module knows nothing of files, clocks or diagnostics.
 """
 
@@ -35,7 +39,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bpcopy.streams import errors
-from bpcopy.streams._shared import BYTES_LIKE, StreamBase, as_bytes_like
+from bpcopy.streams._shared import READY_CHUNK, StreamBase, as_bytes_like
 
 WriteCallback = Callable[..., Any]
 
@@ -59,6 +63,7 @@ class Writable(StreamBase):
         self._sync = False
         self._queue: deque[tuple[Any, WriteCallback]] = deque()
         self._corked = 0
+        self._buffer_processing = False
         self._need_drain = False
         self._ending = False
         self._ended = False
@@ -119,7 +124,7 @@ class Writable(StreamBase):
 
     def _accept(self, chunk: Any, callback: WriteCallback | None) -> bool | BaseException:
         """write()'s work; returns write()'s answer, or the error that refused the chunk."""
-        if chunk.__class__ not in BYTES_LIKE:
+        if chunk.__class__ not in READY_CHUNK:
             chunk = as_bytes_like(chunk)
         if callback is None:
             callback = _ignore
@@ -129,7 +134,7 @@ class Writable(StreamBase):
             self._error_or_destroy(error)
             return error
         self._pending_callbacks += 1
-        size = len(chunk) if chunk.__class__ is not memoryview else chunk.nbytes
+        size = len(chunk)
         self._length += size
         if self._writing or self._corked or self._errored:
             self._queue.append((chunk, callback))
@@ -211,26 +216,32 @@ class Writable(StreamBase):
 
     def _flush_queue(self) -> None:
         """Start queued writes: all at once through _writev, else one at a time."""
-        if self._corked or self.destroyed:
+        # A write that completes synchronously calls _on_write_done, which calls this
+        # again: the flag makes that inner call return so the loop below carries on.
+        if self._corked or self._buffer_processing or self.destroyed:
             return
         queue = self._queue
-        if len(queue) > 1 and self._writev is not None:
-            entries = list(queue)
-            queue.clear()
-            chunks = [chunk for chunk, _ in entries]
-            callbacks = [callback for _, callback in entries]
+        self._buffer_processing = True
+        try:
+            if len(queue) > 1 and self._writev is not None:
+                entries = list(queue)
+                queue.clear()
+                chunks = [chunk for chunk, _ in entries]
+                callbacks = [callback for _, callback in entries]
 
-            def all_written(error: BaseException | None = None) -> None:
-                for each in callbacks:
-                    each(error)
+                def all_written(error: BaseException | None = None) -> None:
+                    for each in callbacks:
+                        each(error)
 
-            self._pending_callbacks -= len(entries) - 1
-            size = sum(len(chunk) for chunk in chunks)
-            self._start_write(None, size, all_written, chunks)
-            return
-        while queue and not self._writing:
-            chunk, callback = queue.popleft()
-            self._start_write(chunk, len(chunk), callback, None)
+                self._pending_callbacks -= len(entries) - 1
+                size = sum(len(chunk) for chunk in chunks)
+                self._start_write(None, size, all_written, chunks)
+                return
+            while queue and not self._writing:
+                chunk, callback = queue.popleft()
+                self._start_write(chunk, len(chunk), callback, None)
+        finally:  # a _write that raised must not leave the queue stuck
+            self._buffer_processing = False
 
     def _fail_queued(self) -> None:
         """Hand every queued write and end() callback an error (the stream is done)."""
