@@ -17,19 +17,18 @@ from typing import IO, Any
 import click
 
 from bpcopy import __version__
-from bpcopy.units import DURATION, RATE, SIZE, SIZE_OR_ZERO, format_size
+from bpcopy.units import DURATION, MARK, RATE, SIZE, SIZE_OR_ZERO, format_size
 
-DEFAULT_MARK = 65536
-EXIT_USAGE = 2
+EXIT_FAILED = 1
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("source", metavar="SRC")
 @click.argument("dest", metavar="DST")
-@click.option("-H", "--high-water-mark", "high_water_mark", type=SIZE, default="64KiB",
+@click.option("-H", "--high-water-mark", "high_water_mark", type=MARK, default="64KiB",
               show_default=True, help="Mark of both streams (bytes per read, buffer limit).")
-@click.option("--read-hwm", type=SIZE, help="Mark of the readable side only.")
-@click.option("--write-hwm", type=SIZE, help="Mark of the writable side only.")
+@click.option("--read-hwm", type=MARK, help="Mark of the readable side only.")
+@click.option("--write-hwm", type=MARK, help="Mark of the writable side only.")
 @click.option("--mode", type=click.Choice(["pump", "pipe", "none"]), default="pump",
               show_default=True,
               help="pump: pause/resume loop; pipe: Readable.pipe(); none: ignore write().")
@@ -78,7 +77,12 @@ def command(**options: Any) -> None:
 def run(options: dict[str, Any]) -> int:
     from bpcopy.copy import Copy, CopyOptions
 
-    check_combinations(options)
+    complete_options(options)
+    refuse_overwriting_the_copy(options)
+    for path, fd, name in ((options["source"], 0, "stdin"), (options["dest"], 1, "stdout")):
+        if path == "-" and fd in CLOSED_AT_START:
+            emit(f"bpcopy: error: cannot copy with '-': {name} is closed\n")
+            return EXIT_FAILED
     color = wants_color(options["color"], sys.stderr)
     trace_out, trace = open_trace(options, color)
     copy_options = CopyOptions(
@@ -99,42 +103,61 @@ def run(options: dict[str, Any]) -> int:
         outcome = run_with_views(copy, options, color)
     finally:
         if trace_out is not None and trace_out is not sys.stderr:
-            trace_out.close()
+            try:
+                trace_out.close()
+            except OSError as error:
+                emit(f"bpcopy: error: cannot write trace '{options['trace_file']}': "
+                     f"{error.strerror or error}\n")
+                return EXIT_FAILED
     return report(outcome, options, color)
 
 
+class Terminated(BaseException):
+    """SIGTERM before the event loop took signals over (a KeyboardInterrupt's twin)."""
+
+
 def run_with_views(copy: Any, options: dict[str, Any], color: bool) -> Any:
-    """Open the ends, then run the copy with the live view when a person is watching."""
+    """Open the ends, then run the copy with the live view when a person is watching.
 
-    from bpcopy.copy import CopyError, CopyOutcome, exit_code_for
+    From before the ends are opened (a FIFO may keep us waiting there) until the copy
+    has committed or discarded its destination, SIGINT and SIGTERM end in an orderly
+    way: whatever was created is removed.
+    """
+    import signal
 
+    from bpcopy.copy import CopyError, Interrupted, failed_outcome
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, terminated)
     try:
         copy.open()
-    except CopyError as error:
-        return CopyOutcome({"ok": False, "error": str(error)}, error, error.exit_code)
-    except KeyboardInterrupt as error:
-        return CopyOutcome({"ok": False, "error": "interrupted by SIGINT"}, error, 130)
-    live = None
-    if wants_live_view(options):
-        from bpcopy.render.live import LiveView
+        live = None
+        if wants_live_view(options):
+            from bpcopy.render.live import LiveView
 
-        live = LiveView(copy, color=color)
+            live = LiveView(copy, color=color)
 
-    async def main() -> Any:
-        if live is not None:
-            live.start()
-        try:
-            return await copy.run()
-        finally:
+        async def main() -> Any:
             if live is not None:
-                live.stop()
+                live.start()
+            try:
+                return await copy.run()
+            finally:
+                if live is not None:
+                    live.stop()
 
-    try:
         return run_loop(main(), fine_timers=copy.options.simulates_slow_ends)
-    except KeyboardInterrupt as error:
-        copy.destination.discard()
-        return CopyOutcome({"ok": False, "error": "interrupted by SIGINT"}, error,
-                           exit_code_for(None) or 130)
+    except CopyError as error:
+        return failed_outcome(copy, error, error.exit_code)
+    except (KeyboardInterrupt, Terminated) as raised:
+        signum = signal.SIGINT if isinstance(raised, KeyboardInterrupt) else signal.SIGTERM
+        copy.abandon()
+        interrupted = Interrupted(signum)
+        return failed_outcome(copy, interrupted, 128 + signum)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def run_loop(coroutine: Any, fine_timers: bool) -> Any:
@@ -157,12 +180,29 @@ def run_loop(coroutine: Any, fine_timers: bool) -> Any:
         loop.close()
 
 
-def check_combinations(options: dict[str, Any]) -> None:
+def complete_options(options: dict[str, Any]) -> None:
+    """Check options that only make sense together, and fill in what one implies."""
     if options["as_json"] and options["trace"] and not options["trace_file"]:
         raise click.UsageError("--json keeps stderr for the summary alone: "
                                "send the trace elsewhere with --trace-file PATH")
     if options["trace_file"] and not options["trace"]:
         options["trace"] = True
+
+
+def refuse_overwriting_the_copy(options: dict[str, Any]) -> None:
+    """A trace or report written over SRC or DST would destroy the data being copied."""
+    from bpcopy.endpoints.places import resolve_destination_path, same_file
+
+    try:
+        dest = resolve_destination_path(options["source"], options["dest"])
+    except Exception:  # the copy itself reports a bad destination, in its own words
+        return
+    for option, path in (("--trace-file", options["trace_file"]),
+                         ("--report", options["report"])):
+        for role, other in (("source", options["source"]), ("destination", dest)):
+            if path and same_file(path, other):
+                raise click.BadParameter(f"'{path}' is the copy's {role}",
+                                         param_hint=f"'{option}'")
 
 
 def needs_summary(options: dict[str, Any]) -> bool:
@@ -208,8 +248,13 @@ def report(outcome: Any, options: dict[str, Any], color: bool) -> int:
     if guard_failures:
         exit_code = EXIT_GUARD
         summary["guards"] = guard_failures
+    problems = []
     if options["report"] and outcome.recorder is not None:
-        write_report(outcome, options)
+        problem = write_report(outcome, options)
+        if problem is not None:
+            problems.append(problem)
+            summary["report_error"] = problem
+            exit_code = exit_code or EXIT_FAILED
     if options["as_json"]:
         import json
 
@@ -223,6 +268,8 @@ def report(outcome: Any, options: dict[str, Any], color: bool) -> int:
         emit(f"bpcopy: error: {summary.get('error')}\n")
     for failure in guard_failures:
         emit(f"bpcopy: guard failed: {failure}\n")
+    for problem in problems:
+        emit(f"bpcopy: error: {problem}\n")
     return exit_code
 
 
@@ -241,23 +288,45 @@ def check_guards(summary: dict[str, Any], options: dict[str, Any]) -> list[str]:
 
 def render_summary(outcome: Any, color: bool) -> str:
     if sys.stderr.isatty():
-        try:
-            from bpcopy.render.terminal import render_terminal_summary
-        except ImportError:
-            pass
-        else:
-            return render_terminal_summary(outcome, color=color)
+        from bpcopy.render.terminal import render_terminal_summary
+
+        return render_terminal_summary(outcome, color=color)
     from bpcopy.render.summary_text import format_summary_text
 
     return format_summary_text(outcome.summary)
 
 
-def write_report(outcome: Any, options: dict[str, Any]) -> None:
+def write_report(outcome: Any, options: dict[str, Any]) -> str | None:
+    """Write the HTML report; return what went wrong, if anything (the copy stands)."""
+    from bpcopy.render.report import write_html_report
+
     try:
-        from bpcopy.render.report import write_html_report
-    except ImportError:
-        return
-    write_html_report(options["report"], outcome, options)
+        write_html_report(options["report"], outcome, options)
+    except OSError as error:
+        return (f"cannot write report '{options['report']}': {error.strerror or error} "
+                "(the copy itself is complete)")
+    return None
+
+
+CLOSED_AT_START: set[int] = set()
+
+
+def reopen_closed_standard_streams() -> None:
+    """Point a closed stdin, stdout or stderr at /dev/null before anything opens a file.
+
+    Otherwise the next file opened would take the lowest free number, 0, 1 or 2, and be
+    mistaken for a standard stream: a copy of "stdin" would read whatever that was.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            if os.open(os.devnull, os.O_RDWR) == fd:
+                CLOSED_AT_START.add(fd)
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
 
 
 def skip_tls_support() -> None:
@@ -280,6 +349,7 @@ def emit(text: str) -> None:
 
 def main() -> None:
     skip_tls_support()
+    reopen_closed_standard_streams()
     try:
         command(standalone_mode=True)
     except KeyboardInterrupt:

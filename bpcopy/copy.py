@@ -18,7 +18,7 @@ import asyncio
 import os
 import signal
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from bpcopy.diagnostics.memory import RssReader, peak_rss
 from bpcopy.diagnostics.recorder import Recorder
@@ -32,6 +32,7 @@ from bpcopy.endpoints.places import (
     Source,
     open_destination,
     open_source,
+    refuse_same_fifo,
     resolve_destination_path,
 )
 from bpcopy.pump import connect
@@ -110,6 +111,7 @@ class Copy:
         self.start_rss = 0
         self.rss = RssReader()
         self.total_bytes: int | None = None
+        self.interrupted: Interrupted | None = None
 
     def open(self) -> None:
         """Open both ends (may block on a FIFO). Raises CopyError."""
@@ -117,6 +119,7 @@ class Copy:
         if options.measure_rss:
             self.start_rss = self.rss.current()
         dest_path = resolve_destination_path(options.source, options.dest)
+        refuse_same_fifo(options.source, dest_path)
         self.source = open_source(options.source)
         self.total_bytes = self.source.size
         try:
@@ -126,6 +129,16 @@ class Copy:
         except BaseException:
             self.source.close()
             raise
+
+    def abandon(self) -> None:
+        """Undo what open() and run() set up, after an interrupt that bypassed run()."""
+        for stream in (self.readable, self.writable):
+            if stream is not None:
+                stream.release()
+        if self.destination is not None:
+            self.destination.discard()
+        if self.source is not None:
+            self.source.close()
 
     def _build_streams(self) -> None:
         options = self.options
@@ -191,24 +204,36 @@ class Copy:
         except BaseException as raised:  # every failure ends up in the summary
             error = raised
         finally:
+            loop.set_exception_handler(previous_handler)
+        # The signal handlers stay until the destination is committed or discarded, so
+        # an interrupt while verifying or syncing still removes the temporary file.
+        try:
+            for _ in range(options.settle_ticks):
+                await asyncio.sleep(0)
+            recorder.finish_clock()
+            if error is None:
+                error = self._check_source_complete(recorder.bytes)
+            details: dict[str, Any] = {}
+            if error is None and hasher is not None:
+                error = self._verify(hasher.hexdigest(), details)
+                await asyncio.sleep(0)  # a signal that came while hashing is handled here
+            if error is None and self.interrupted is not None:
+                error = self.interrupted
+            return self._conclude(error, details)
+        finally:
             for signum in handled:
                 loop.remove_signal_handler(signum)
-            loop.set_exception_handler(previous_handler)
-        for _ in range(options.settle_ticks):
-            await asyncio.sleep(0)
-        recorder.finish_clock()
-        if error is None:
-            error = self._check_source_complete(recorder.bytes)
-        details: dict[str, Any] = {}
-        if error is None and hasher is not None:
-            error = self._verify(hasher.hexdigest(), details)
-        return self._conclude(error, details)
 
     def _handle_signals(self, loop: asyncio.AbstractEventLoop, fail: Any) -> list[int]:
+        def interrupt(signum: int) -> None:
+            if self.interrupted is None:
+                self.interrupted = Interrupted(signum)
+            fail(self.interrupted)
+
         handled = []
         for signum in SIGNAL_EXITS:
             try:
-                loop.add_signal_handler(signum, lambda s=signum: fail(Interrupted(s)))
+                loop.add_signal_handler(signum, interrupt, signum)
                 handled.append(signum)
             except (ValueError, RuntimeError, NotImplementedError):
                 pass  # not the main thread: the caller handles signals
@@ -271,6 +296,23 @@ class Copy:
         return CopyOutcome(summary, error, exit_code_for(error), recorder, details)
 
 
+def failed_outcome(copy: Copy, error: BaseException, exit_code: int) -> CopyOutcome:
+    """A copy that failed before its streams ran: every summary field, zero where
+    nothing was measured, so --json keeps its shape."""
+    copy.abandon()
+    options = copy.options
+    summary = {
+        "bytes": 0, "chunks": 0, "elapsed_s": 0.0, "throughput_bps": 0.0, "pauses": 0,
+        "resumes": 0, "drains": 0, "max_readable_length": 0, "max_writable_length": 0,
+        "paused_s": 0.0, "start_rss": copy.start_rss, "peak_rss": copy.start_rss,
+        "readable_high_water_mark": options.read_hwm,
+        "writable_high_water_mark": options.write_hwm, "mode": options.mode,
+        "verdict": "neither: the copy did not run", "ok": False, "error": describe(error),
+        "max_buffered": 0, "source": options.source, "destination": options.dest,
+    }
+    return CopyOutcome(summary, error, exit_code)
+
+
 def describe(error: BaseException) -> str:
     """One line for a person: the file, then the operating system's reason."""
     if isinstance(error, OSError) and error.filename is not None:
@@ -291,8 +333,6 @@ def exit_code_for(error: BaseException | None) -> int:
     return EXIT_FAILED
 
 
-def run_copy(options: CopyOptions, copy: Copy | None = None,
-             trace_out: IO[str] | None = None) -> CopyOutcome:
-    """Run a copy on a fresh event loop."""
-    copy = copy or Copy(options)
-    return asyncio.run(copy.run())
+def run_copy(options: CopyOptions) -> CopyOutcome:
+    """Run a copy on a fresh event loop (for library use and tests)."""
+    return asyncio.run(Copy(options).run())

@@ -8,7 +8,7 @@
   letting it eat the machine's memory.
 
 Strategies steer the copy; they do not measure it (the recorder listens) and they
-compute no buffer numbers (they ask the streams).
+compute no buffer numbers: they ask the streams (write()'s answer, writable_length).
 """
 
 from __future__ import annotations

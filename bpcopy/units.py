@@ -242,8 +242,11 @@ class SizeParamType(click.ParamType):
 
     name = "size"
 
-    def __init__(self, minimum: int = 1) -> None:
+    def __init__(self, minimum: int = 1, maximum: int | None = None,
+                 maximum_reason: str = "") -> None:
         self.minimum = minimum
+        self.maximum = maximum
+        self.maximum_reason = maximum_reason
 
     def convert(
         self, value: object, param: click.Parameter | None, ctx: click.Context | None
@@ -253,9 +256,13 @@ class SizeParamType(click.ParamType):
         if not isinstance(text, str):
             self.fail(f"{value!r} is not a size: {SIZE_FORM}", param, ctx)
         try:
-            return parse_size(text, minimum=self.minimum)
+            size = parse_size(text, minimum=self.minimum)
         except ValueError as error:
             self.fail(str(error), param, ctx)
+        if self.maximum is not None and size > self.maximum:
+            self.fail(f"{text!r} is too large: at most {format_size(self.maximum)}"
+                      f"{self.maximum_reason}", param, ctx)
+        return size
 
 
 class DurationParamType(click.ParamType):
@@ -300,5 +307,7 @@ class RateParamType(click.ParamType):
 
 SIZE = SizeParamType()
 SIZE_OR_ZERO = SizeParamType(minimum=0)
+# Node caps a stream's highWaterMark at 1 GiB; bpcopy holds up to a mark per side.
+MARK = SizeParamType(maximum=1 << 30, maximum_reason=", as in Node")
 DURATION = DurationParamType()
 RATE = RateParamType()

@@ -50,12 +50,11 @@ class Recorder:
     """Counts, maxima and timings of one copy, gathered from stream events."""
 
     def __init__(self, source: Any, dest: Any, *, trace: Any = None,
-                 rss: RssReader | None = None, trace_rss: bool = True) -> None:
+                 rss: RssReader | None = None) -> None:
         self.source = source
         self.dest = dest
         self.trace = trace
         self.rss = rss or RssReader()
-        self.trace_rss = trace_rss
         self.timeline = Timeline()
         self.bytes = 0
         self.chunks = 0
@@ -69,9 +68,6 @@ class Recorder:
         self.paused_s = 0.0
         self.started_at = 0.0
         self.finished_at: float | None = None
-        self.ended = False
-        self.finished = False
-        self.error: BaseException | None = None
         self._paused_since: float | None = None
         self._next_sample: asyncio.TimerHandle | None = None
 
@@ -126,7 +122,7 @@ class Recorder:
             self.max_buffered = readable_length + writable_length
         if self.trace is not None:
             t = perf_counter() - self.started_at
-            rss = self.rss.current() if self.trace_rss else 0
+            rss = self.rss.current()
             if rss > self.max_rss:
                 self.max_rss = rss
             self.trace.chunk(t, self.chunks, size, self.dest.last_write_ok, readable_length,
@@ -176,24 +172,21 @@ class Recorder:
         # readable's buffer is fullest, so the maxima look here as well as at chunks.
         if readable_length > self.max_readable_length:
             self.max_readable_length = readable_length
-            if readable_length > self.max_buffered:
-                self.max_buffered = readable_length
+        buffered = readable_length + self.dest.writable_length
+        if buffered > self.max_buffered:
+            self.max_buffered = buffered
         if self.trace is not None:
             self.trace.drain(self.now(), self.drains, self.dest.writable_length,
                              readable_length)
 
     def _on_end(self) -> None:
-        self.ended = True
         self._event("end", self.now(), {"bytes": self.bytes})
 
     def _on_finish(self) -> None:
-        self.finished = True
         self.finish_clock()
         self._event("finish", self.finished_at or 0.0, {"bytes": self.bytes})
 
     def _on_error(self, error: BaseException) -> None:
-        if self.error is None:
-            self.error = error
         self._event("error", self.now(), {"message": str(error)})
 
     def finish_clock(self) -> None:

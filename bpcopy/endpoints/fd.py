@@ -66,7 +66,8 @@ class FdEndpoint:
             else:
                 self._restore_flags = _set_nonblocking(fd)
 
-    def _release(self) -> None:
+    def release(self) -> None:
+        """Give the descriptor back as it was found (idempotent)."""
         if self._private_fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._private_fd)
@@ -138,7 +139,7 @@ class FdReadable(FdEndpoint, Readable):
 
     def _destroy(self, error: BaseException | None, callback: Callable[..., Any]) -> None:
         self._stop_waiting()
-        self._release()
+        self.release()
         callback(error)
 
 
@@ -163,9 +164,6 @@ class FdWritable(FdEndpoint, Writable):
             # so the real write's own time does not stretch the simulated one.
             self._paced_until = self._pacer.complete_at(self.loop.time(), len(chunk))
         self._write_now(chunk, callback)
-
-    def _writev(self, chunks: list[Any], callback: Callable[..., Any]) -> None:
-        self._write(b"".join(chunks), callback)
 
     def _write_now(self, chunk: Any, callback: Callable[..., Any]) -> None:
         unwritten = chunk
@@ -229,7 +227,7 @@ class FdWritable(FdEndpoint, Writable):
 
     def _destroy(self, error: BaseException | None, callback: Callable[..., Any]) -> None:
         self._stop_waiting()
-        self._release()
+        self.release()
         callback(error)
 
 

@@ -92,11 +92,8 @@ class Destination:
     temp_path: str | None = None  # set when writing atomically
     final_path: str | None = None
     fsync: bool = False
+    no_clobber: bool = False
     done: bool = False
-
-    @property
-    def is_atomic(self) -> bool:
-        return self.temp_path is not None
 
     def commit(self) -> None:
         """Make the copy visible: sync if asked, then rename over the final name."""
@@ -105,9 +102,18 @@ class Destination:
         try:
             if self.fsync and self.owns_fd:
                 os.fsync(self.fd)
-            self._close()
+            if self.owns_fd:
+                # A late write error (NFS, quotas) can surface only here: not suppressed.
+                fd, self.fd = self.fd, -1
+                os.close(fd)
             if self.temp_path is not None and self.final_path is not None:
-                os.rename(self.temp_path, self.final_path)
+                if self.no_clobber:
+                    # link() fails if the name appeared since the check at open time,
+                    # where rename() would silently replace it.
+                    os.link(self.temp_path, self.final_path)
+                    os.unlink(self.temp_path)
+                else:
+                    os.rename(self.temp_path, self.final_path)
                 self.temp_path = None
                 if self.fsync:
                     _fsync_directory(os.path.dirname(self.final_path) or ".")
@@ -148,9 +154,8 @@ def open_destination(source: Source, dest_path: str, *, no_clobber: bool = False
     if dest_path == "-":
         _refuse_same_file(source, os.fstat(1), "stdout")
         return Destination(1, "stdout", owns_fd=False, fsync=False)
-    target = os.path.realpath(dest_path)  # write through symlinks, as cp does
     try:
-        info: os.stat_result | None = os.stat(target)
+        info: os.stat_result | None = os.stat(dest_path)  # follows symlinks, as cp does
     except FileNotFoundError:
         info = None
     except OSError as error:
@@ -163,14 +168,44 @@ def open_destination(source: Source, dest_path: str, *, no_clobber: bool = False
         if stat.S_ISDIR(info.st_mode):
             raise CopyError(f"cannot overwrite directory '{dest_path}'")
         if not stat.S_ISREG(info.st_mode):
-            return _open_in_place(target, dest_path)
-    return _open_atomic(source, target, dest_path, info, fsync)
+            # Opened by the name given: /dev/stdout and friends resolve to /proc
+            # entries that only the name itself opens.
+            return _open_in_place(dest_path, dest_path)
+    # The temporary file goes beside the file a symlink points to, so the rename
+    # replaces that file and leaves the link in place.
+    destination = _open_atomic(source, os.path.realpath(dest_path), dest_path, info, fsync)
+    destination.no_clobber = no_clobber
+    return destination
 
 
 def _refuse_same_file(source: Source, dest_info: os.stat_result, dest_name: str) -> None:
     if source.dev_ino is not None and stat.S_ISREG(dest_info.st_mode) \
             and (dest_info.st_dev, dest_info.st_ino) == source.dev_ino:
         raise CopyError(f"'{source.name}' and '{dest_name}' are the same file")
+
+
+def refuse_same_fifo(source_path: str, dest_path: str) -> None:
+    """Reading and writing one FIFO would wait for ever on opening it: say so instead."""
+    if source_path == "-" or dest_path == "-":
+        return
+    try:
+        source_info, dest_info = os.stat(source_path), os.stat(dest_path)
+    except OSError:
+        return
+    if stat.S_ISFIFO(source_info.st_mode) and \
+            (source_info.st_dev, source_info.st_ino) == (dest_info.st_dev, dest_info.st_ino):
+        raise CopyError(f"'{source_path}' and '{dest_path}' are the same FIFO")
+
+
+def same_file(path: str, other: str) -> bool:
+    """True when both names lead to one existing file, or to the same new name."""
+    if path == "-" or other == "-":
+        return False
+    try:
+        first, second = os.stat(path), os.stat(other)
+    except OSError:
+        return os.path.realpath(path) == os.path.realpath(other)
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
 def _open_in_place(target: str, shown_name: str) -> Destination:

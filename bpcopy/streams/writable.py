@@ -66,7 +66,6 @@ class Writable(StreamBase):
         self._buffer_processing = False
         self._need_drain = False
         self._ending = False
-        self._ended = False
         self._finished = False
         self._prefinished = False
         self._final_called = False
@@ -281,16 +280,14 @@ class Writable(StreamBase):
         if self._corked:
             self._corked = 1
             self.uncork()
-        if error is not None:
-            pass
-        elif not self._errored and not self._ending:
-            self._ending = True
-            self._finish_maybe(True)
-            self._ended = True
-        elif self._finished:
-            error = errors.already_finished("end")
-        elif self.destroyed:
-            error = errors.destroyed("end")
+        if error is None:
+            if not self._errored and not self._ending:
+                self._ending = True
+                self._finish_maybe(True)
+            elif self._finished:
+                error = errors.already_finished("end")
+            elif self.destroyed:
+                error = errors.destroyed("end")
         if callback is not None:
             if error is not None or self._finished:
                 self._next_tick(callback, error)
