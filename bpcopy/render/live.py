@@ -35,7 +35,7 @@ MAX_WIDTH = 100  # wider bars on a wide terminal only spread the numbers apart
 RATE_WINDOW_S = 2.0  # the rate shown is over the last two seconds: current, yet steady
 
 BUFFER_STYLE = {"readable": "blue", "writable": "magenta"}
-AT_MARK_STYLE = "yellow"  # write() returns false from here on
+AT_MARK_STYLE = "yellow"  # the buffer has reached its mark
 OVER_MARK_STYLE = "bright_red"
 
 
