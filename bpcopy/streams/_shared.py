@@ -26,6 +26,11 @@ from bpcopy.streams.events import EventEmitter
 READY_CHUNK = (bytes, bytearray)
 
 
+# How many batches of completed I/O may run in one asyncio turn before the loop polls
+# for readiness, timers and signals again (at most a few hundred microseconds of work).
+BATCHES_PER_LOOP_TURN = 16
+
+
 class TickQueue:
     """Node's process.nextTick queue and its queue of completed I/O, for one asyncio loop.
 
@@ -95,14 +100,23 @@ class TickQueue:
             self.loop.call_soon(self.run_tasks)
 
     def run_tasks(self) -> None:
-        batch, self.tasks = self.tasks, []
-        self.tasks_scheduled = False
-        for callback, args in batch:
-            try:
-                self.run_task(callback, *args)
-            except Exception as error:  # one failing task must not swallow the others
-                self.loop.call_exception_handler({
-                    "message": f"exception in {callback!r}", "exception": error})
+        # Tasks queued while a batch runs form the next batch, which runs after it: a
+        # later turn for them, as for Node's completions. Several batches share one
+        # asyncio turn (its poll and timer checks) before the loop gets control back.
+        for _ in range(BATCHES_PER_LOOP_TURN):
+            batch, self.tasks = self.tasks, []
+            if not batch:
+                break
+            for callback, args in batch:
+                try:
+                    self.run_task(callback, *args)
+                except Exception as error:  # one failing task must not swallow the others
+                    self.loop.call_exception_handler({
+                        "message": f"exception in {callback!r}", "exception": error})
+        if self.tasks:
+            self.loop.call_soon(self.run_tasks)
+        else:
+            self.tasks_scheduled = False
 
 
 def next_tick(callback: Any, *args: Any) -> None:
