@@ -26,6 +26,10 @@ from bpcopy.diagnostics.memory import RssReader
 # (Not a typing.Protocol: building one costs start-up time that a 1 KiB copy notices.)
 
 
+# How long a trace record may reuse an RSS reading.
+RSS_REUSE_S = 0.001
+
+
 class Timeline:
     """Samples of (t, readable_length, writable_length, rss, drains, pauses).
 
@@ -70,6 +74,8 @@ class Recorder:
         self.finished_at: float | None = None
         self._paused_since: float | None = None
         self._next_sample: asyncio.TimerHandle | None = None
+        self._rss = 0
+        self._rss_fresh_until = 0.0
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -122,12 +128,16 @@ class Recorder:
             self.max_buffered = readable_length + writable_length
         if self.trace is not None:
             t = perf_counter() - self.started_at
-            rss = self.rss.current()
-            if rss > self.max_rss:
-                self.max_rss = rss
+            if t >= self._rss_fresh_until:
+                # Reading /proc costs a system call; RSS moves slowly, so a reading is
+                # reused for up to RSS_REUSE_S (the kernel's peak is read at the end).
+                self._rss = self.rss.current()
+                self._rss_fresh_until = t + RSS_REUSE_S
+                if self._rss > self.max_rss:
+                    self.max_rss = self._rss
             self.trace.chunk(t, self.chunks, size, self.dest.last_write_ok, readable_length,
                              writable_length, self.dest.writable_need_drain,
-                             self.source.is_paused(), self.drains, self.pauses, rss)
+                             self.source.is_paused(), self.drains, self.pauses, self._rss)
 
     def _sample_now(self) -> None:
         # A timer, not the chunks, paces the timeline: it also sees the buffers between
