@@ -20,7 +20,6 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,13 +28,12 @@ from harness import (
     MIB,
     OUT_DIR,
     ChildRun,
-    find_bpcopy,
     machine_description,
     make_input,
     median,
-    missing_bpcopy_message,
     remove_if_present,
     run_child,
+    run_in_scratch_folder,
     sha256_of,
 )
 
@@ -323,20 +321,7 @@ def judge(
 
 
 def main() -> int:
-    arguments = parse_arguments()
-    bpcopy = find_bpcopy(arguments.bpcopy)
-    if bpcopy is None:
-        print(f"bench: {missing_bpcopy_message(arguments.bpcopy)}", file=sys.stderr)
-        return 1
-
-    workdir = Path(tempfile.mkdtemp(prefix="bpcopy-bench-", dir=arguments.workdir))
-    try:
-        return run_benchmark(arguments, bpcopy, workdir)
-    finally:
-        if arguments.keep_workdir:
-            print(f"bench: kept {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    return run_in_scratch_folder("bench", parse_arguments(), run_benchmark)
 
 
 def run_benchmark(arguments: argparse.Namespace, bpcopy: str, workdir: Path) -> int:

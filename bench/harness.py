@@ -15,9 +15,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 OUT_DIR = BENCH_DIR / "out"
@@ -277,3 +280,21 @@ def median(values: list[float]) -> float:
     if len(ordered) % 2:
         return ordered[middle]
     return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def run_in_scratch_folder(tool: str, arguments: Any,
+                          body: Callable[[Any, str, Path], int]) -> int:
+    """Find bpcopy, make a scratch folder, run `body(arguments, bpcopy, folder)`, and
+    remove the folder afterwards unless --keep-workdir asked to keep it."""
+    bpcopy = find_bpcopy(arguments.bpcopy)
+    if bpcopy is None:
+        print(f"{tool}: {missing_bpcopy_message(arguments.bpcopy)}", file=sys.stderr)
+        return 1
+    workdir = Path(tempfile.mkdtemp(prefix=f"bpcopy-{tool}-", dir=arguments.workdir))
+    try:
+        return body(arguments, bpcopy, workdir)
+    finally:
+        if arguments.keep_workdir:
+            print(f"{tool}: kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -17,10 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,10 +27,9 @@ from harness import (
     MIB,
     OUT_DIR,
     MeasuredChild,
-    find_bpcopy,
     machine_description,
     make_input,
-    missing_bpcopy_message,
+    run_in_scratch_folder,
     sha256_of,
     tail_of,
 )
@@ -74,19 +71,7 @@ def parse_arguments() -> argparse.Namespace:
 
 
 def main() -> int:
-    arguments = parse_arguments()
-    bpcopy = find_bpcopy(arguments.bpcopy)
-    if bpcopy is None:
-        print(f"soak: {missing_bpcopy_message(arguments.bpcopy)}", file=sys.stderr)
-        return 1
-    workdir = Path(tempfile.mkdtemp(prefix="bpcopy-soak-", dir=arguments.workdir))
-    try:
-        return soak(arguments, bpcopy, workdir)
-    finally:
-        if arguments.keep_workdir:
-            print(f"soak: kept {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    return run_in_scratch_folder("soak", parse_arguments(), soak)
 
 
 def soak(arguments: argparse.Namespace, bpcopy: str, workdir: Path) -> int:
