@@ -191,6 +191,14 @@ class Readable(StreamBase):
     def read(self, n: int | None = None) -> Any:
         if n and n > self._high_water_mark:  # n is None or 0 per chunk: one falsy test
             self._high_water_mark = _raised_high_water_mark(n)
+        if self._reading and not self._length and not self._ended:
+            # Nothing buffered and a read already under way: the usual answer per chunk
+            # to flow() and the read-more loop. The full path below comes to the same:
+            # no data, and a wish to be told when some arrives.
+            if n != 0:
+                self._emitted_readable = False
+            self._need_readable = True
+            return None
         requested = n
         if n != 0:
             self._emitted_readable = False
