@@ -124,8 +124,9 @@ class Recorder:
             self.max_readable_length = readable_length
         if writable_length > self.max_writable_length:
             self.max_writable_length = writable_length
-        if readable_length + writable_length > self.max_buffered:
-            self.max_buffered = readable_length + writable_length
+        buffered = readable_length + writable_length
+        if buffered > self.max_buffered:
+            self.max_buffered = buffered
         if self.trace is not None:
             t = perf_counter() - self.started_at
             if t >= self._rss_fresh_until:
@@ -151,8 +152,9 @@ class Recorder:
             self.max_rss = rss
         readable_length = self.source.readable_length
         writable_length = self.dest.writable_length
-        if readable_length + writable_length > self.max_buffered:
-            self.max_buffered = readable_length + writable_length
+        buffered = readable_length + writable_length
+        if buffered > self.max_buffered:
+            self.max_buffered = buffered
         self.timeline.add(t, readable_length, writable_length, rss, self.drains, self.pauses)
 
     # The pause, resume and drain listeners run once per chunk each: they build a trace

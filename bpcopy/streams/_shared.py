@@ -119,11 +119,6 @@ class TickQueue:
             self.tasks_scheduled = False
 
 
-def next_tick(callback: Any, *args: Any) -> None:
-    """Run `callback(*args)` once the current callback returns (process.nextTick)."""
-    TickQueue.of(get_running_loop()).add(callback, args)
-
-
 class LoopBound:
     """Remembers the event loop (and its tick queue) a stream first ran on.
 
