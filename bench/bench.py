@@ -179,6 +179,18 @@ def build_commands(bpcopy: str, source: Path, workdir: Path) -> list[Command]:
             ],
             destination("python_readv"),
         ),
+        Command(
+            "python_copy_file_range",
+            "Python copy_file_range loop",
+            [
+                sys.executable,
+                str(Path(__file__).with_name("plain_copy.py")),
+                "--in-kernel",
+                str(source),
+                str(destination("python_copy_file_range")),
+            ],
+            destination("python_copy_file_range"),
+        ),
     ]
     node = shutil.which("node")
     if node is not None:
@@ -351,6 +363,16 @@ def run_benchmark(arguments: argparse.Namespace, bpcopy: str, workdir: Path) -> 
             is_bpcopy=True,
         )
     ]
+    # The plain loop's start-up is Python's own: what bpcopy adds on top is its imports.
+    startup_commands.append(
+        Command(
+            "python_readv",
+            "Python readv/write loop (1 KiB)",
+            [*by_key["python_readv"].argv[:2], str(startup_source),
+             str(workdir / "dst-startup-python")],
+            workdir / "dst-startup-python",
+        )
+    )
     if "node_pipe" in by_key:
         node_destination = workdir / "dst-startup-node"
         startup_commands.append(
@@ -363,7 +385,8 @@ def run_benchmark(arguments: argparse.Namespace, bpcopy: str, workdir: Path) -> 
         )
     measure_alternating(startup_commands, startup_source, workdir, arguments.startup_runs)
     startup_bpcopy = startup_commands[0]
-    startup_node = startup_commands[1] if len(startup_commands) > 1 else None
+    startup_python = startup_commands[1]
+    startup_node = startup_commands[2] if len(startup_commands) > 2 else None
 
     # Memory: bpcopy's peak RSS must not grow with the file size.
     print(f"memory: {arguments.runs} runs of an 8 MiB copy", file=sys.stderr)
@@ -413,6 +436,7 @@ def run_benchmark(arguments: argparse.Namespace, bpcopy: str, workdir: Path) -> 
         commands,
         by_key,
         startup_bpcopy,
+        startup_python,
         startup_node,
         memory_small,
         simulated,
@@ -443,6 +467,7 @@ def summarise(
     commands: list[Command],
     by_key: dict[str, Command],
     startup_bpcopy: Command,
+    startup_python: Command,
     startup_node: Command | None,
     memory_small: Command,
     simulated: Command,
@@ -493,6 +518,12 @@ def summarise(
     print(f"- bpcopy -q: {_seconds_or_na(startup_bpcopy_s)}")
     print(f"- Node pipe: {_seconds_or_na(startup_node_s)}")
     print(f"- bpcopy / Node: {format_ratio(ratio(startup_bpcopy_s, startup_node_s))}")
+    startup_python_s = startup_python.median_wall_s
+    print(f"- plain Python loop: {_seconds_or_na(startup_python_s)}")
+    budget = per_chunk_budget(size, cat_median, bpcopy_median,
+                              by_key["python_readv"].median_wall_s,
+                              startup_bpcopy_s, startup_python_s)
+    print_budget(budget)
 
     small_rss = memory_small.peak_rss_bytes
     full_rss = by_key["bpcopy_quiet"].peak_rss_bytes
@@ -567,8 +598,10 @@ def summarise(
             "runs": arguments.startup_runs,
             "bpcopy_quiet_median_s": startup_bpcopy_s,
             "node_pipe_median_s": startup_node_s,
+            "python_loop_median_s": startup_python_s,
             "ratio_bpcopy_to_node": startup_vs_node,
         },
+        "budget": budget,
         "memory": {
             "small_size_bytes": MEMORY_SMALL_SIZE,
             "small_peak_rss_bytes": small_rss,
@@ -591,6 +624,48 @@ def summarise(
             {"target": t.description, "measured": t.measured, "result": t.status} for t in targets
         ],
     }
+
+
+def per_chunk_budget(
+    size: int,
+    cat_s: float | None,
+    bpcopy_s: float | None,
+    loop_s: float | None,
+    bpcopy_startup_s: float | None,
+    loop_startup_s: float | None,
+) -> dict[str, float] | None:
+    """What the 1.5× cat target leaves for the stream rules, per 64 KiB chunk.
+
+    The plain loop makes the same system calls per chunk that bpcopy makes; bpcopy also
+    pays for its imports (its 1 KiB start-up less the loop's). Whatever remains of
+    1.5× cat is the time the stream rules may take, spread over the chunks.
+    """
+    if None in (cat_s, bpcopy_s, loop_s, bpcopy_startup_s, loop_startup_s):
+        return None
+    chunks = max(-(-size // (64 * 1024)), 1)
+    extra_startup_s = bpcopy_startup_s - loop_startup_s
+    left_s = 1.5 * cat_s - loop_s - extra_startup_s
+    spent_s = bpcopy_s - loop_s - extra_startup_s
+    return {
+        "chunks": chunks,
+        "extra_startup_s": extra_startup_s,
+        "floor_vs_cat": (loop_s + extra_startup_s) / cat_s,
+        "left_per_chunk_us": left_s / chunks * 1e6,
+        "spent_per_chunk_us": spent_s / chunks * 1e6,
+    }
+
+
+def print_budget(budget: dict[str, float] | None) -> None:
+    print("\n## What 1.5× cat leaves for the stream rules\n")
+    if budget is None:
+        print("- n/a (a command it needs failed)")
+        return
+    print(f"- 64 KiB chunks: {budget['chunks']:.0f}")
+    print(f"- bpcopy's start-up beyond Python's: {_seconds_or_na(budget['extra_startup_s'])}")
+    print("- floor (plain loop + that start-up): "
+          f"{format_ratio(budget['floor_vs_cat'])} cat")
+    print(f"- left per chunk at 1.5× cat: {budget['left_per_chunk_us']:.1f} µs")
+    print(f"- bpcopy spends per chunk: {budget['spent_per_chunk_us']:.1f} µs")
 
 
 def _seconds_or_na(seconds: float | None) -> str:

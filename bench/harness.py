@@ -215,8 +215,47 @@ def machine_description(workdir: Path) -> dict[str, str]:
         "python": platform.python_version(),
         "node": _node_version() or "not installed",
         "workdir_filesystem": _filesystem_of(workdir),
+        "cat": _how_cat_copies(workdir),
     }
     return description
+
+
+def _how_cat_copies(workdir: Path) -> str:
+    """cat's version and the system call it copies a file with (seen through strace).
+
+    coreutils 9 copies a file to a file with copy_file_range, inside the kernel, in a few
+    large calls; older cats read and write through a buffer. The ratios to cat mean
+    different things in the two cases, so the report says which one ran.
+    """
+    try:
+        version = subprocess.run(["cat", "--version"], capture_output=True, text=True,
+                                 timeout=10).stdout.splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        version = "cat"
+    strace = shutil.which("strace")
+    if strace is None:
+        return f"{version} (install strace to see how it copies)"
+    probe_source, probe_destination = workdir / "cat-probe-src", workdir / "cat-probe-dst"
+    log = workdir / "cat-probe.strace"
+    probe_source.write_bytes(b"\0" * (1024 * 1024))
+    try:
+        with open(probe_destination, "wb") as destination:
+            subprocess.run([strace, "-f", "-o", str(log), "-e",
+                            "trace=copy_file_range,read,write,splice,sendfile", "cat",
+                            str(probe_source)], stdout=destination, check=True, timeout=30)
+        calls = log.read_text()
+    except (OSError, subprocess.SubprocessError):
+        return f"{version} (strace could not run it)"
+    finally:
+        for path in (probe_source, probe_destination):
+            path.unlink(missing_ok=True)
+        log.unlink(missing_ok=True)
+    for call, meaning in (("copy_file_range(", "copy_file_range, in the kernel"),
+                          ("sendfile(", "sendfile, in the kernel"),
+                          ("splice(", "splice, in the kernel")):
+        if call in calls:
+            return f"{version}, copies with {meaning}"
+    return f"{version}, copies with read/write through a buffer"
 
 
 def _cpu_model() -> str:
