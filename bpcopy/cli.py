@@ -55,6 +55,8 @@ EXIT_FAILED = 1
               help="Print the summary as one JSON object on stderr, and nothing else.")
 @click.option("--fsync", is_flag=True, help="Sync the destination (and its directory).")
 @click.option("-n", "--no-clobber", is_flag=True, help="Refuse to overwrite an existing DST.")
+@click.option("-f", "--force", is_flag=True,
+              help="Replace an existing DST even if it is read-only to you.")
 @click.option("--verify", is_flag=True, help="Compare sha256 of the bytes read and written.")
 @click.option("--assert-max-rss", type=SIZE, help="CI guard: exit 3 if peak RSS exceeds this.")
 @click.option("--assert-max-buffered", type=SIZE,
@@ -95,7 +97,8 @@ def run(options: dict[str, Any]) -> int:
         source_rate=options["source_rate"], seed=options["seed"],
         sink_fail_after=options["sink_fail_after"],
         sink_short_writes=options["sink_short_writes"], fsync=options["fsync"],
-        no_clobber=options["no_clobber"], verify=options["verify"], trace=trace,
+        no_clobber=options["no_clobber"], force=options["force"], verify=options["verify"],
+        trace=trace,
         measure_rss=needs_summary(options) or options["assert_max_rss"] is not None,
     )
     copy = Copy(copy_options)
@@ -134,7 +137,7 @@ def run_with_views(copy: Any, options: dict[str, Any], color: bool) -> Any:
     try:
         copy.open()
         live = None
-        if wants_live_view(options):
+        if wants_live_view(options) and not writes_to_stderr_terminal(copy.destination.fd):
             from bpcopy.render.live import LiveView
 
             live = LiveView(copy, color=color)
@@ -221,6 +224,17 @@ def wants_live_view(options: dict[str, Any]) -> bool:
     return (not options["no_progress"] and not options["as_json"] and not options["quiet"]
             and not (options["trace"] and not options["trace_file"])
             and sys.stderr.isatty())
+
+
+def writes_to_stderr_terminal(fd: int) -> bool:
+    """True when the copy's bytes land on the terminal that the live view would redraw:
+    the two would overwrite each other, so the copy's bytes win and the view stays off."""
+    try:
+        if not os.isatty(fd):
+            return False
+        return os.fstat(fd).st_rdev == os.fstat(2).st_rdev
+    except OSError:
+        return False
 
 
 def open_trace(options: dict[str, Any], color: bool) -> tuple[IO[str] | None, Any]:

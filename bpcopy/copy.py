@@ -64,6 +64,7 @@ class CopyOptions:
     sink_short_writes: bool = False
     fsync: bool = False
     no_clobber: bool = False
+    force: bool = False
     verify: bool = False
     trace: Any = None  # a trace writer (bpcopy.render.trace), or None
     measure_rss: bool = True  # RSS at start and end, for the summary
@@ -125,6 +126,7 @@ class Copy:
         try:
             self.destination = open_destination(self.source, dest_path,
                                                 no_clobber=options.no_clobber,
+                                                force=options.force,
                                                 fsync=options.fsync)
         except BaseException:
             self.source.close()

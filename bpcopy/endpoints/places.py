@@ -13,6 +13,9 @@ The rules a careful copier keeps:
   place.
 - Copying a file onto itself (same device and inode, however it is spelt) is refused,
   and so is overwriting an existing DST under --no-clobber.
+- An existing regular DST that we may not write to (a read-only file, for anyone but
+  root) is left alone, as cp leaves it, unless --force asks for it to be replaced: the
+  rename would otherwise replace it on the directory's permission alone.
 - Opening a FIFO waits for its other end; that happens here, before the copy starts.
 
 Problems become CopyError, with a one-line message naming the file and the operating
@@ -150,7 +153,7 @@ def resolve_destination_path(source_path: str, dest_path: str) -> str:
 
 
 def open_destination(source: Source, dest_path: str, *, no_clobber: bool = False,
-                     fsync: bool = False) -> Destination:
+                     force: bool = False, fsync: bool = False) -> Destination:
     if dest_path == "-":
         _refuse_same_file(source, os.fstat(1), "stdout")
         return Destination(1, "stdout", owns_fd=False, fsync=False)
@@ -167,6 +170,9 @@ def open_destination(source: Source, dest_path: str, *, no_clobber: bool = False
         _refuse_same_file(source, info, dest_path)
         if stat.S_ISDIR(info.st_mode):
             raise CopyError(f"cannot overwrite directory '{dest_path}'")
+        if stat.S_ISREG(info.st_mode) and not force and not os.access(dest_path, os.W_OK):
+            raise CopyError(f"not overwriting '{dest_path}': Permission denied "
+                            "(it is read-only; --force replaces it)")
         if not stat.S_ISREG(info.st_mode):
             # Opened by the name given: /dev/stdout and friends resolve to /proc
             # entries that only the name itself opens.

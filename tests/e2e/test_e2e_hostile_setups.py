@@ -146,3 +146,39 @@ def test_an_interrupt_while_verifying_removes_the_temporary_file(tmp_path, signu
     assert not list(tmp_path.glob(".dst.*"))
     if process.returncode == status:
         assert dest.read_bytes() == old
+
+
+def _read_terminal_until_closed(leader: int) -> bytes:
+    output = bytearray()
+    while True:
+        try:
+            piece = os.read(leader, 65536)
+        except OSError:  # EIO: every process holding the terminal has closed it
+            return bytes(output)
+        if not piece:
+            return bytes(output)
+        output += piece
+
+
+def test_a_destination_on_stderr_s_terminal_gets_the_bytes_and_no_live_view(tmp_path):
+    """The live view would redraw over the copied bytes: with stdout on the same
+    terminal as stderr, bpcopy shows the bytes and the final summary only."""
+    source = tmp_path / "src"
+    data = b"0123456789" * 100_000  # 1 MB, no newlines for the terminal to translate
+    source.write_bytes(data)
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [*BPCOPY, str(source), "-", "--sink-rate", "2MiB/s", "--color", "never"],
+            stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
+        os.close(follower)
+        follower = -1
+        screen = _read_terminal_until_closed(leader)
+        assert process.wait(timeout=60) == 0
+    finally:
+        os.close(leader)
+        if follower != -1:
+            os.close(follower)
+    assert data in screen
+    assert b"ETA" not in screen and b"\x1b[?25l" not in screen  # the live view's marks
+    assert b"bytes" in screen or b"MiB" in screen  # the summary still follows the copy

@@ -235,3 +235,40 @@ def test_a_source_truncated_mid_copy_fails_and_leaves_the_destination(tmp_path: 
     assert b"src.bin" in err and b"shrank" in err
     assert dst.read_bytes() == OLD
     assert dir_entries(tmp_path) == ["dst", "src.bin"]
+
+
+def _nobody_owned_folder_with_read_only_destination(open_dir: Path) -> tuple[Path, Path]:
+    """A folder user nobody may write, holding a source and a read-only DST of theirs."""
+    import pwd
+
+    nobody_ids = pwd.getpwnam("nobody")
+    folder = open_dir / "theirs"
+    folder.mkdir()
+    os.chown(folder, nobody_ids.pw_uid, nobody_ids.pw_gid)
+    src, dst = folder / "src", folder / "dst"
+    src.write_bytes(b"new bytes\n" * 100)
+    src.chmod(0o644)
+    dst.write_bytes(OLD)
+    os.chown(dst, nobody_ids.pw_uid, nobody_ids.pw_gid)
+    dst.chmod(0o444)
+    return src, dst
+
+
+def test_a_read_only_destination_is_refused_as_cp_refuses_it(open_dir: Path, nobody) -> None:
+    src, dst = _nobody_owned_folder_with_read_only_destination(open_dir)
+    result = subprocess.run([*nobody, *BPCOPY, str(src), str(dst)],
+                            capture_output=True, timeout=HANG_TIMEOUT_S, check=False)
+    assert result.returncode == 1, result.stderr
+    assert_one_clean_line(result, "'" + str(dst) + "'", "Permission denied", "--force")
+    assert dst.read_bytes() == OLD
+    assert sorted(os.listdir(dst.parent)) == ["dst", "src"]
+
+
+def test_force_replaces_a_read_only_destination_and_keeps_its_mode(open_dir: Path,
+                                                                  nobody) -> None:
+    src, dst = _nobody_owned_folder_with_read_only_destination(open_dir)
+    result = subprocess.run([*nobody, *BPCOPY, "--force", "-q", str(src), str(dst)],
+                            capture_output=True, timeout=HANG_TIMEOUT_S, check=False)
+    assert result.returncode == 0, result.stderr
+    assert dst.read_bytes() == src.read_bytes()
+    assert stat.S_IMODE(dst.stat().st_mode) == 0o444
