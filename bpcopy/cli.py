@@ -31,7 +31,8 @@ EXIT_FAILED = 1
 @click.argument("source", metavar="SRC")
 @click.argument("dest", metavar="DST")
 @click.option("-H", "--high-water-mark", "high_water_mark", type=MARK,
-              default=f"{DEFAULT_HIGH_WATER_MARK // 1024}KiB", show_default=True, help="Mark of both streams (bytes per read, buffer limit).")
+              default=f"{DEFAULT_HIGH_WATER_MARK // 1024}KiB", show_default=True,
+              help="Mark of both streams (bytes per read, buffer limit).")
 @click.option("--read-hwm", type=MARK, help="Mark of the readable side only.")
 @click.option("--write-hwm", type=MARK, help="Mark of the writable side only.")
 @click.option("--mode", type=click.Choice(MODES), default=MODES[0],
