@@ -21,17 +21,30 @@ import click
 from bpcopy import __version__
 from bpcopy.options import CommandOptions
 from bpcopy.pump import MODES
-from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
 from bpcopy.units import DURATION, MARK, RATE, SIZE, SIZE_OR_ZERO, format_size
 
 EXIT_FAILED = 1
+
+
+class DefaultMark:
+    """--high-water-mark's default: the streams' own (bpcopy.streams.marks), read when click
+    needs it (it calls this for the value, and str()s it for --help) rather than when this
+    module loads, because bpcopy.streams brings asyncio in, which must come after
+    skip_tls_support()."""
+
+    def __call__(self) -> str:
+        from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
+
+        return f"{DEFAULT_HIGH_WATER_MARK // 1024}KiB"
+
+    __str__ = __call__
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("source", metavar="SRC")
 @click.argument("dest", metavar="DST")
 @click.option("-H", "--high-water-mark", "high_water_mark", type=MARK,
-              default=f"{DEFAULT_HIGH_WATER_MARK // 1024}KiB", show_default=True,
+              default=DefaultMark(), show_default=True,
               help="Mark of both streams (bytes per read, buffer limit).")
 @click.option("--read-hwm", type=MARK, help="Mark of the readable side only.")
 @click.option("--write-hwm", type=MARK, help="Mark of the writable side only.")
