@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from pathlib import Path
@@ -73,3 +74,38 @@ def test_the_first_signal_decides_the_outcome() -> None:
     first = window.interrupt(signal.SIGINT)
     assert window.interrupt(signal.SIGTERM) is first
     assert first.exit_status == 130 and "SIGINT" in str(first)
+
+
+def _slow_copy(tmp_path: Path) -> CopyOptions:
+    source = tmp_path / "in.bin"
+    source.write_bytes(b"z" * (1 << 20))
+    return CopyOptions(source=str(source), dest=str(tmp_path / "out.bin"), sink_rate=1 << 20)
+
+
+def test_a_signal_while_the_copy_runs_ends_it_through_its_streams(tmp_path: Path) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+
+    def run_on_loop(copy):
+        async def main():
+            asyncio.get_running_loop().call_later(0.05, os.kill, os.getpid(), signal.SIGTERM)
+            return await copy.run()
+
+        return asyncio.run(main())
+
+    outcome = run_copy(_slow_copy(tmp_path), run_on_loop)
+    assert isinstance(outcome.error, Interrupted) and outcome.exit_code == 143
+    assert outcome.recorder is not None and 0 < outcome.summary["bytes"] < 1 << 20
+    assert sorted(os.listdir(tmp_path)) == ["in.bin"]  # the temporary file is gone
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_signal_before_the_copy_runs_abandons_the_opened_ends(tmp_path: Path) -> None:
+    def run_on_loop(copy):
+        os.kill(os.getpid(), signal.SIGINT)
+        signal.sigtimedwait([], 0)
+        raise AssertionError("the signal should have ended the copy")
+
+    outcome = run_copy(_slow_copy(tmp_path), run_on_loop)
+    assert isinstance(outcome.error, Interrupted) and outcome.exit_code == 130
+    assert outcome.recorder is None and outcome.summary["bytes"] == 0
+    assert sorted(os.listdir(tmp_path)) == ["in.bin"]
