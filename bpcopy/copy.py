@@ -25,7 +25,6 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from bpcopy.diagnostics.memory import RssReader, peak_rss
@@ -54,8 +53,9 @@ EXIT_GUARD = 3
 EXIT_SIGPIPE = 128 + signal.SIGPIPE
 
 
-@dataclass
-class CopyOptions:
+# CopyOptions and CopyOutcome are NamedTuples rather than dataclasses: as typed, and a
+# dataclass compiles generated methods at import, a cost every run of bpcopy would pay.
+class CopyOptions(NamedTuple):
     source: str
     dest: str
     read_hwm: int = DEFAULT_HIGH_WATER_MARK
@@ -92,8 +92,7 @@ class VerifyMismatch(Exception):
     pass
 
 
-@dataclass
-class CopyOutcome:
+class CopyOutcome(NamedTuple):
     summary: dict[str, Any]
     error: BaseException | None
     exit_code: int

@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -304,9 +304,8 @@ OPTION_NAMES = {"source": "SRC", "dest": "DST", "as_json": "--json"}
 
 def _option_rows(options: CommandOptions) -> list[tuple[str, str]]:
     """Every option, in the order --help lists them (SRC and DST first)."""
-    return [(OPTION_NAMES.get(option.name, f"--{option.name.replace('_', '-')}"),
-             _option_text(option.name, getattr(options, option.name)))
-            for option in fields(options)]
+    return [(OPTION_NAMES.get(name, f"--{name.replace('_', '-')}"), _option_text(name, value))
+            for name, value in options._asdict().items()]
 
 
 def _option_text(name: str, value: Any) -> str:
