@@ -141,10 +141,22 @@ def test_catching_up_is_bounded_by_the_size_of_the_late_operation():
     assert pacer.complete_at(3.0, 100) == pytest.approx(3.1)
 
 
-def test_jitter_that_outlasts_the_transfer_sets_the_completion():
-    pacer = Pacer(rate=1e9, jitter=0.5, seed=5)
+def test_jitter_comes_on_top_of_the_transfer_time():
     jitter_only = extra_latencies(Pacer(jitter=0.5, seed=5), 1)[0]
-    assert pacer.complete_at(0.0, 1) == pytest.approx(jitter_only)
+    pacer = Pacer(rate=1000.0, jitter=0.5, seed=5)
+    assert pacer.complete_at(0.0, 100) == pytest.approx(0.1 + jitter_only)
+
+
+@pytest.mark.parametrize(("size", "transfer"), [(4, 0.004), (50, 0.05)])
+def test_back_to_back_operations_each_take_their_transfer_time_and_the_delay(size, transfer):
+    # One operation at a time: the next starts when the previous completes, so a
+    # device with both a latency and a rate spends both on every operation (whichever
+    # of the two is longer).
+    pacer = Pacer(delay=0.010, rate=1000.0)
+    done = 0.0
+    for operation in range(1, 6):
+        done = pacer.complete_at(done, size)
+        assert done == pytest.approx(operation * (transfer + 0.010))
 
 
 # -- rate, as properties ------------------------------------------------------------------
@@ -169,17 +181,34 @@ def test_a_rated_device_never_runs_ahead_of_its_rate(rate, sizes, late):
 
 @given(rate=st.floats(1.0, 1e9), delay=st.floats(0, 1), sizes=operation_sizes,
        late=st.data())
-def test_a_rated_device_never_completes_before_its_latency_nor_later_than_one_transfer(
+def test_a_rated_device_completes_within_one_transfer_of_when_it_could_start(
         rate, delay, sizes, late):
+    """An operation starts when it is asked or when the previous one has completed,
+    whichever is later, less at most its own transfer time of catching up."""
     pacer = Pacer(rate=rate, delay=delay)
     now = 0.0
-    previous_free = 0.0
+    previous_done = 0.0
     for size in sizes:
         done = pacer.complete_at(now, size)
         transfer = size / rate
+        could_start = max(now, previous_done)
+        slack = EPSILON * (1 + done)
         assert done >= now + delay
-        # An operation starts when it is asked or when the device frees up, whichever
-        # is later, so it never finishes later than one transfer after that.
-        assert done <= max(now, previous_free) + transfer + delay + EPSILON * (1 + done)
-        previous_free = done - delay
+        assert done >= previous_done + transfer + delay - slack
+        assert done <= could_start + transfer + delay + slack
+        previous_done = done
+        now = done + late.draw(lateness)
+
+
+@given(rate=st.floats(1.0, 1e9), delay=st.floats(0, 1), sizes=operation_sizes,
+       late=st.data())
+def test_a_device_with_a_latency_and_a_rate_spends_both_on_every_operation(rate, delay,
+                                                                           sizes, late):
+    pacer = Pacer(rate=rate, delay=delay)
+    now = 0.0
+    spent = 0.0
+    for size in sizes:
+        done = pacer.complete_at(now, size)
+        spent += size / rate + delay
+        assert done >= spent * (1 - EPSILON)
         now = done + late.draw(lateness)
