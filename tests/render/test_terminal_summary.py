@@ -51,7 +51,10 @@ def test_a_buffer_above_its_mark_shows_the_mark_low_in_the_chart(snapshot):
     summary = hand_built_summary(mode="none", pauses=0, resumes=1, drains=0,
                                  max_writable_length=40 * MARK, max_readable_length=0)
     text = render_terminal_summary(outcome_of(summary, samples), color=False, width=80)
-    assert "none" in text  # no pauses and no drains are said, not drawn as empty rows
+    # No pauses and no drains are said in words, not drawn as empty rows.
+    rows = [line.strip() for line in text.splitlines()]
+    assert "drains│none" in rows
+    assert "pauses│none" in rows
     snapshot("summary_over_mark_80.txt", text)
 
 
