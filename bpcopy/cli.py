@@ -21,6 +21,7 @@ import click
 from bpcopy import __version__
 from bpcopy.options import CommandOptions
 from bpcopy.pump import MODES
+from bpcopy.startup import guard_start_up
 from bpcopy.units import DURATION, MARK, RATE, SIZE, SIZE_OR_ZERO, format_size
 
 EXIT_FAILED = 1
@@ -127,7 +128,12 @@ def run(options: CommandOptions) -> int:
                 emit(f"bpcopy: error: cannot write trace '{options.trace_file}': "
                      f"{error.strerror or error}\n")
                 return EXIT_FAILED
-    return present_outcome(outcome, options, color)
+    status = present_outcome(outcome, options, color)
+    from bpcopy.signals import Interrupted
+
+    if isinstance(outcome.error, Interrupted):
+        raise outcome.error  # main() hands the signal on to the parent, once all is said
+    return status
 
 
 def copy_with_views(options: CommandOptions, trace: Any, color: bool) -> Any:
@@ -161,7 +167,8 @@ def copy_with_views(options: CommandOptions, trace: Any, color: bool) -> Any:
             if live is not None:
                 live.start()
             try:
-                return await copy.run()
+                with answering_status_requests(copy, options, live):
+                    return await copy.run()
             finally:
                 if live is not None:
                     live.stop()
@@ -169,6 +176,31 @@ def copy_with_views(options: CommandOptions, trace: Any, color: bool) -> Any:
         return run_loop(main(), fine_timers=copy_options.simulates_slow_ends)
 
     return run_copy(copy_options, run_with_live_view)
+
+
+def answering_status_requests(copy: Any, options: CommandOptions, live: Any) -> Any:
+    """SIGUSR1 prints the summary so far and the copy goes on, as dd does; above the live
+    view when there is one. Not with --json (stderr holds the JSON object alone) nor -q
+    (dd's status=none stays silent too)."""
+    from contextlib import nullcontext
+
+    from bpcopy.signals import status_requests
+
+    if options.as_json or options.quiet:
+        return nullcontext()
+
+    def report() -> None:
+        if not copy.recorder.started:
+            return
+        from bpcopy.render.summary_text import format_summary_text
+
+        text = format_summary_text(copy.summary_so_far(), title="bpcopy: copy in progress")
+        if live is not None:
+            live.print_above(text)
+        else:
+            emit(text)
+
+    return status_requests(report)
 
 
 def run_loop(coroutine: Any, fine_timers: bool) -> Any:
@@ -359,6 +391,7 @@ def emit(text: str) -> None:
 
 
 def main() -> None:
+    guard_start_up()  # done already by the `bpcopy` command; here for other callers
     skip_tls_support()
     reopen_closed_standard_streams()
     try:
@@ -367,15 +400,23 @@ def main() -> None:
         leave(130)
     except SystemExit as exiting:
         leave(exiting.code)
+    except Exception as error:
+        from bpcopy.signals import Interrupted  # loaded by now if a copy ran
+
+        if not isinstance(error, Interrupted):
+            raise
+        leave(error.exit_status, ending_signal=error.signum)
     leave(0)
 
 
-def leave(code: int | str | None) -> None:
-    """Exit now, without tearing the interpreter down.
+def leave(code: int | str | None, ending_signal: int | None = None) -> None:
+    """Exit now, without tearing the interpreter down; by `ending_signal` if given.
 
     By the time the command returns, the destination is committed or removed and every
     file bpcopy opened is closed; what is left is Python unloading its modules, some
     15 ms that a small copy would notice. Only the standard streams need flushing.
+    A copy ended by a signal ends bpcopy by that same signal, after the flush, so the
+    parent sees what it sent (bpcopy.signals.die_by).
     """
     if isinstance(code, str):
         emit(code + "\n")
@@ -385,4 +426,8 @@ def leave(code: int | str | None) -> None:
             stream.flush()
         except (OSError, ValueError):
             pass
+    if ending_signal is not None:
+        from bpcopy.signals import die_by
+
+        die_by(ending_signal)
     os._exit(code or 0)

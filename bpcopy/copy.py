@@ -163,6 +163,16 @@ class Copy:
             error = error or self.signals.caught
             return self._conclude(error)
 
+    def summary_so_far(self) -> dict[str, Any]:
+        """The summary as it stands while the copy runs (for SIGUSR1), counts to now."""
+        rss = self.rss.current() if self.options.measure_rss else 0
+        return build_summary(
+            self.recorder, mode=self.options.mode,
+            marks=(self.readable.readable_high_water_mark,
+                   self.writable.writable_high_water_mark),
+            start_rss=self.start_rss, peak_rss=rss, error=None,
+            extra={"source": self.source.name, "destination": self.destination.name})
+
     def abandon(self) -> None:
         """Undo everything, for a copy whose run() never got under way."""
         for stream in (self.readable, self.writable):

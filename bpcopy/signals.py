@@ -1,25 +1,28 @@
-"""The signals that end a copy, and their one owner.
+"""The signals that end a copy, the one that asks for its summary so far, and their owner.
 
 Rules:
 1. From before the ends are opened (opening a FIFO can block) until the destination is
-   committed or discarded, a terminating signal ends the copy in order: the temporary file
-   is removed, the summary so far is printed, and the exit status is 128 + the signal's
-   number. Outside that window a signal does what it did before bpcopy touched it.
-2. Every handler is installed and removed here, and every `Interrupted` is built here. The
-   first signal decides the outcome; a second one only repeats the request.
-3. A copy has two stretches, and a signal reaches each its own way:
+   committed or discarded, a terminating signal (SIGHUP, SIGINT, SIGQUIT, SIGTERM,
+   SIGALRM, SIGUSR2, SIGXCPU) ends the copy in order: the temporary file is removed and
+   the summary so far printed. Then `die_by(signum)` resets the signal to its default
+   action and raises it again, so the parent sees a death by that signal (the shell's
+   `$?` is 128 + its number, and a bash script stops on Ctrl-C, as it does for `sleep`).
+   Outside that window a signal does what it did before bpcopy touched it.
+2. A signal that was ignored when bpcopy started stays ignored (nohup's SIGHUP, a
+   background job's SIGINT): a handler found as SIG_IGN is never replaced.
+3. Every handler is installed and removed here (bpcopy.startup sets their state while
+   bpcopy starts), and every `Interrupted` is built here. The first signal decides the
+   outcome; a second one only repeats the request.
+4. A copy has two stretches, and a signal reaches each its own way:
    - before the event loop runs the copy (opening the ends), a Python handler raises
      `Interrupted`, which also breaks out of a blocking open();
    - while the loop runs it, the loop's own handler (`loop.add_signal_handler`) calls the
      copy back, which ends it through its streams: an exception raised inside a stream
      callback would leave the streams half-updated.
-4. Outside the main thread Python cannot handle signals: the window does nothing there, and
+5. SIGUSR1 asks for the summary so far, as it does of dd: `status_requests(report)`
+   calls `report()` on the running loop, and the copy goes on.
+6. Outside the main thread Python cannot handle signals: the window does nothing there, and
    the caller handles them.
-
-Extending it: `TERMINATING_SIGNALS` is the list of signals that end a copy, and
-`restore_originals()` is the one place handlers go back to what bpcopy found, so adding
-SIGHUP, SIGQUIT, SIGALRM, SIGUSR2 or SIGXCPU, keeping signals that were ignored at start
-ignored, or re-raising a signal after clean-up each touch one place.
 
 It knows signals and the event loop; nothing of files, streams, diagnostics or the
 command line.
@@ -33,8 +36,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-# The signals that end a copy in order, each with the exit status 128 + its number.
-TERMINATING_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
+from bpcopy.startup import STATUS_SIGNAL, TERMINATING_SIGNAL_NUMBERS
+
+# The signals that end a copy in order, each a death by that signal once cleaned up.
+TERMINATING_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    signal.Signals(signum) for signum in TERMINATING_SIGNAL_NUMBERS)
+# Signals whose default action also writes a core file.
+_DUMPING_CORE = frozenset({signal.SIGQUIT, signal.SIGXCPU})
 
 
 class Interrupted(Exception):
@@ -48,6 +56,26 @@ class Interrupted(Exception):
     def exit_status(self) -> int:
         """The shell's convention for a death by signal: 128 + its number."""
         return 128 + self.signum
+
+
+def die_by(signum: int) -> None:
+    """End the process by `signum`'s default action, so its parent sees a death by that
+    signal. Call it last, once everything is cleaned up and flushed.
+
+    A core file would show only a finished clean-up, so none is written (SIGQUIT and
+    SIGXCPU dump core by default). Returns only if the signal could not end the process.
+    """
+    if signum in _DUMPING_CORE:
+        import resource
+
+        try:
+            resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(
+                resource.RLIMIT_CORE)[1]))
+        except (OSError, ValueError):
+            pass
+    signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signum})
+    signal.raise_signal(signum)
 
 
 class EndingSignals:
@@ -64,9 +92,10 @@ class EndingSignals:
 
     def __enter__(self) -> EndingSignals:
         if threading.current_thread() is not threading.main_thread():
-            return self  # rule 4
+            return self  # rule 6
         for signum in self.signums:
-            self._originals[signum] = signal.signal(signum, self._raise)
+            if _is_ours(signum):
+                self._originals[signum] = signal.signal(signum, self._raise)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -89,18 +118,46 @@ class EndingSignals:
 
     @contextmanager
     def delivered_to(self, loop: Any, end: Callable[[BaseException], None]) -> Iterator[None]:
-        """While inside, a terminating signal calls `end(Interrupted)` on `loop` (rule 3).
+        """While inside, a terminating signal calls `end(Interrupted)` on `loop` (rule 4).
 
         Leaving closes the window: the copy has committed or discarded its destination.
         """
         handled = []
-        if self._originals:
-            for signum in self.signums:
-                loop.add_signal_handler(signum, lambda signum=signum: end(self.interrupt(signum)))
-                handled.append(signum)
+        for signum in list(self._originals):
+            loop.add_signal_handler(signum, lambda signum=signum: end(self.interrupt(signum)))
+            handled.append(signum)
         try:
             yield
         finally:
             for signum in handled:
                 loop.remove_signal_handler(signum)
             self.restore_originals()
+
+
+@contextmanager
+def status_requests(report: Callable[[], None]) -> Iterator[None]:
+    """While inside (on a running loop), SIGUSR1 calls `report()` there (rule 5).
+
+    Leaving gives SIGUSR1 back as it was (bpcopy.startup swallows it outside the copy).
+    """
+    if threading.current_thread() is not threading.main_thread() or not _is_ours(
+            STATUS_SIGNAL):
+        yield
+        return
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    previous = signal.getsignal(STATUS_SIGNAL)
+    loop.add_signal_handler(STATUS_SIGNAL, report)
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(STATUS_SIGNAL)  # which leaves SIG_DFL behind
+        signal.signal(STATUS_SIGNAL, previous)
+
+
+def _is_ours(signum: int) -> bool:
+    """Whether bpcopy may handle `signum`: not if it was ignored at start (rule 2), nor if
+    a handler from outside Python holds it."""
+    found = signal.getsignal(signum)
+    return found is not None and found != signal.SIG_IGN

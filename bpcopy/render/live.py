@@ -109,6 +109,17 @@ class LiveView:
             self._live.stop()
             self._live = None
 
+    def print_above(self, text: str) -> None:
+        """Print `text` above the view, which is redrawn below it (SIGUSR1's summary)."""
+        if self._live is None:
+            return
+        self._live.console.print(Text(text.rstrip("\n")))
+        self._redraw_now()
+
+    def _redraw_now(self) -> None:
+        if self._live is not None:
+            self._live.update(self._renderable(), refresh=True)
+
     def _schedule(self) -> None:
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(REFRESH_INTERVAL_S, self._redraw)

@@ -38,9 +38,11 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def format_summary_text(summary: dict[str, Any]) -> str:
+def format_summary_text(summary: dict[str, Any], title: str | None = None) -> str:
+    """The summary as lines under `title` (by default, whether the copy succeeded)."""
     rows = summary_rows(summary)
     width = max(len(label) for label, _ in rows)
-    title = "bpcopy: copy complete" if summary["ok"] else "bpcopy: copy FAILED"
+    if title is None:
+        title = "bpcopy: copy complete" if summary["ok"] else "bpcopy: copy FAILED"
     lines = [title] + [f"  {label:<{width}}  {value}" for label, value in rows]
     return "\n".join(lines) + "\n"
