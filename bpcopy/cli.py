@@ -60,7 +60,9 @@ class DefaultMark:
               help="Random extra latency per write (see --seed).")
 @click.option("--source-delay", type=DURATION, default="0", help="Latency added to each read.")
 @click.option("--source-rate", type=RATE, help="Cap on read throughput.")
-@click.option("--seed", type=int, help="Seed for --sink-jitter and --sink-short-writes.")
+@click.option("--seed", type=click.IntRange(min=0),
+              help="Seed for --sink-jitter and --sink-short-writes (without it, one is "
+                   "picked and shown in the summary as `seed`).")
 @click.option("--sink-fail-after", type=SIZE_OR_ZERO,
               help="Inject a fault: the sink fails with EIO after this many bytes.")
 @click.option("--sink-short-writes", is_flag=True,
@@ -101,7 +103,23 @@ def read_options(params: dict[str, Any]) -> CommandOptions:
     if params["as_json"] and params["trace"] and not params["trace_file"]:
         raise click.UsageError("--json keeps stderr for the summary alone: "
                                "send the trace elsewhere with --trace-file PATH")
-    return CommandOptions(**{**params, "trace": bool(params["trace"] or params["trace_file"])})
+    return CommandOptions(**{**params, "trace": bool(params["trace"] or params["trace_file"]),
+                             "seed": pick_seed(params)})
+
+
+def pick_seed(params: dict[str, Any]) -> int | None:
+    """--seed, or for a run that draws random numbers without one, a fresh seed, which
+    the summary reports so that the run can be repeated."""
+    if params["seed"] is not None or not (params["sink_jitter"] or params["sink_short_writes"]):
+        return params["seed"]
+    return int.from_bytes(os.urandom(4), "big")
+
+
+def seed_in_use(options: CommandOptions) -> int | None:
+    """The seed that drove this run's random numbers, if any did."""
+    if options.sink_jitter or options.sink_short_writes:
+        return options.seed
+    return None
 
 
 def parse_options(args: list[str]) -> CommandOptions:
@@ -287,6 +305,8 @@ def present_outcome(outcome: Any, options: CommandOptions, color: bool) -> int:
 
     summary = outcome.summary
     exit_code = outcome.exit_code
+    if seed_in_use(options) is not None:
+        summary["seed"] = options.seed
     guard_failures = check_guards(summary, options) if outcome.error is None else []
     if guard_failures:
         exit_code = EXIT_GUARD

@@ -32,6 +32,9 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     ]
     if summary.get("sha256"):
         rows.append(("sha256", f"{summary['sha256']} ({summary.get('verified', '')})"))
+    if summary.get("seed") is not None:
+        rows.append(("seed", f"{summary['seed']} (--seed {summary['seed']} repeats the "
+                             "random delays and short writes)"))
     if summary.get("error"):
         rows.append(("error", summary["error"]))
     rows.append(("verdict", summary["verdict"]))
