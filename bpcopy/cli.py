@@ -19,6 +19,7 @@ from typing import IO, Any
 import click
 
 from bpcopy import __version__
+from bpcopy.cli_help import SectionedCommand
 from bpcopy.options import CommandOptions
 from bpcopy.pump import MODES
 from bpcopy.startup import guard_start_up
@@ -41,7 +42,7 @@ class DefaultMark:
     __str__ = __call__
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=SectionedCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("source", metavar="SRC")
 @click.argument("dest", metavar="DST")
 @click.option("-H", "--high-water-mark", "high_water_mark", type=MARK,
@@ -60,11 +61,12 @@ class DefaultMark:
               help="Random extra latency per write (see --seed).")
 @click.option("--source-delay", type=DURATION, default="0", help="Latency added to each read.")
 @click.option("--source-rate", type=RATE, help="Cap on read throughput.")
-@click.option("--seed", type=click.IntRange(min=0),
+@click.option("--seed", type=click.IntRange(min=0), metavar="N",
               help="Seed for --sink-jitter and --sink-short-writes (without it, one is "
                    "picked and shown in the summary as `seed`).")
 @click.option("--sink-fail-after", type=SIZE_OR_ZERO,
-              help="Inject a fault: the sink fails with EIO after this many bytes.")
+              help="Inject a fault: the sink fails with EIO after this many bytes "
+                   "(0: the first write fails).")
 @click.option("--sink-short-writes", is_flag=True,
               help="Inject a fault: the sink accepts only part of each write.")
 @click.option("--trace", is_flag=True, help="Print one record per event.")
