@@ -3,9 +3,12 @@ grammar, shell completion, and the small wordings (1 chunk, errors, faults, rate
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -67,3 +70,113 @@ def test_a_negative_seed_is_refused(tmp_path: Path, data) -> None:
     assert result.returncode == 2
     assert "--seed" in result.stderr.decode() and "Traceback" not in result.stderr.decode()
     assert not (tmp_path / "a").exists()
+
+
+# -- --help ---------------------------------------------------------------------------
+
+SECTION_TITLES = ["Marks and strategy", "Simulated ends", "Faults", "Output and traces",
+                  "Safety", "CI guards", "The pipeline", "Other options"]
+
+
+def help_sections(text: str) -> dict[str, str]:
+    """--help's text by section heading (a line "Title:" at the left margin)."""
+    sections: dict[str, str] = {}
+    title = ""
+    for line in text.splitlines():
+        if line.endswith(":") and not line.startswith(" "):
+            title = line[:-1]
+            sections[title] = ""
+        elif title:
+            sections[title] += line + "\n"
+    return sections
+
+
+def option_names(section: str) -> list[str]:
+    return re.findall(r"^  (?:-\w, )?(--[\w-]+)", section, re.MULTILINE)
+
+
+def test_help_puts_every_option_in_one_section_in_pv_s_order() -> None:
+    from bpcopy.cli import command
+
+    result = cli("--help", env={**os.environ, "COLUMNS": "100"})
+    assert result.returncode == 0
+    sections = help_sections(result.stdout.decode())
+    titles = [title for title in sections if title in SECTION_TITLES]
+    assert titles == [title for title in SECTION_TITLES if title in titles]
+    assert {"Marks and strategy", "Simulated ends", "Output and traces", "Safety"} <= set(titles)
+    shown = [name for title in titles for name in option_names(sections[title])]
+    declared = [next(opt for opt in param.opts if opt.startswith("--"))
+                for param in command.params if param.opts[0].startswith("-")]
+    assert sorted(shown) == sorted({*declared, "--help", "--version"})
+    assert option_names(sections["Other options"]) == ["--version", "--help"]
+    assert "--sink-rate" in option_names(sections["Simulated ends"])
+    assert "--assert-max-rss" in option_names(sections["CI guards"])
+
+
+def test_an_option_missing_from_the_table_falls_into_other_options() -> None:
+    import click
+    from click.testing import CliRunner
+
+    from bpcopy.cli_help import SectionedCommand
+
+    @click.command(cls=SectionedCommand)
+    @click.option("--sink-rate")
+    @click.option("--frobnicate", help="Not in the table.")
+    def probe(**_: object) -> None:
+        pass
+
+    sections = help_sections(CliRunner().invoke(probe, ["--help"]).output)
+    assert option_names(sections["Simulated ends"]) == ["--sink-rate"]
+    assert option_names(sections["Other options"]) == ["--frobnicate", "--help"]
+
+
+def test_help_gives_the_units_grammar_and_the_exit_statuses() -> None:
+    sections = help_sections(cli("--help").stdout.decode())
+    units = sections["Units"]
+    for unit in ("SIZE", "DURATION", "RATE"):
+        assert re.search(rf"^  {unit} ", units, re.MULTILINE)
+    assert "KiB" in units and "ms" in units and "/s" in units
+    statuses = re.findall(r"^  (\S+) ", sections["Exit statuses"], re.MULTILINE)
+    assert statuses == ["0", "1", "2", "3", "128+N", "141"]
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.parametrize("columns", [40, 100])
+def test_help_fits_a_real_terminal_with_term_dumb(tmp_path: Path, columns: int) -> None:
+    session = f"bpcopy-help-{os.getpid()}-{columns}"
+    done = tmp_path / "done"
+    command = (f"TERM=dumb {sys.executable} -m bpcopy --help; touch {done}; sleep 30")
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("COLUMNS", "LINES", "TMUX")}
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", str(columns), "-y",
+                    "200", command], check=True, env=env, timeout=HANG_TIMEOUT_S)
+    try:
+        deadline = time.monotonic() + HANG_TIMEOUT_S
+        while not done.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # -J joins the rows that the terminal wrapped: a line too long shows up whole.
+        screen = subprocess.run(["tmux", "capture-pane", "-p", "-J", "-e", "-t", session],
+                                capture_output=True, check=True, timeout=HANG_TIMEOUT_S
+                                ).stdout.decode()
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False,
+                       capture_output=True, timeout=HANG_TIMEOUT_S)
+    lines = screen.rstrip("\n").splitlines()
+    assert "Exit statuses:" in lines and "Simulated ends:" in lines
+    assert max(len(line.rstrip()) for line in lines) <= columns
+    assert "\x1b" not in screen  # TERM=dumb: no colour, no cursor movement
+
+
+def test_shell_completion_works_for_the_console_script(tmp_path: Path) -> None:
+    bpcopy = Path(sys.executable).with_name("bpcopy")
+    script = ('eval "$(_BPCOPY_COMPLETE=bash_source bpcopy)"; '
+              'COMP_WORDS=(bpcopy --sink-r); COMP_CWORD=1; _bpcopy_completion bpcopy; '
+              'echo "${COMPREPLY[@]}"; '
+              'COMP_WORDS=(bpcopy --mode ""); COMP_CWORD=2; _bpcopy_completion bpcopy; '
+              'echo "${COMPREPLY[@]}"')
+    env = {**os.environ, "PATH": f"{bpcopy.parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env,
+                            capture_output=True, timeout=HANG_TIMEOUT_S, check=False)
+    options, modes = result.stdout.decode().splitlines()
+    assert "--sink-rate" in options.split()
+    assert modes.split() == ["pump", "pipe", "none"]
