@@ -172,7 +172,7 @@ def test_shell_completion_works_for_the_console_script(tmp_path: Path) -> None:
     script = ('eval "$(_BPCOPY_COMPLETE=bash_source bpcopy)"; '
               'COMP_WORDS=(bpcopy --sink-r); COMP_CWORD=1; _bpcopy_completion bpcopy; '
               'echo "${COMPREPLY[@]}"; '
-              'COMP_WORDS=(bpcopy --mode ""); COMP_CWORD=2; _bpcopy_completion bpcopy; '
+              'COMPREPLY=(); COMP_WORDS=(bpcopy --mode ""); COMP_CWORD=2; _bpcopy_completion bpcopy; '
               'echo "${COMPREPLY[@]}"')
     env = {**os.environ, "PATH": f"{bpcopy.parent}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env,
