@@ -23,7 +23,7 @@ from bpcopy.cli_help import SectionedCommand
 from bpcopy.options import CommandOptions
 from bpcopy.pump import MODES
 from bpcopy.startup import guard_start_up
-from bpcopy.units import DURATION, MARK, RATE, SIZE, SIZE_OR_ZERO, format_size
+from bpcopy.units import DURATION, MARK, RATE, SIZE, SIZE_OR_ZERO, counted, format_size
 
 EXIT_FAILED = 1
 
@@ -342,12 +342,13 @@ def check_guards(summary: dict[str, Any], options: CommandOptions) -> list[str]:
     failures = []
     limit = options.assert_max_rss
     if limit is not None and summary.get("peak_rss", 0) > limit:
-        failures.append(f"peak RSS {format_size(summary['peak_rss'])} ({summary['peak_rss']} "
-                        f"bytes) exceeds --assert-max-rss {format_size(limit)} ({limit} bytes)")
+        failures.append(f"peak RSS {format_size(summary['peak_rss'])} "
+                        f"({counted(summary['peak_rss'], 'byte')}) exceeds --assert-max-rss "
+                        f"{format_size(limit)} ({counted(limit, 'byte')})")
     limit = options.assert_max_buffered
     if limit is not None and summary.get("max_buffered", 0) > limit:
-        failures.append(f"buffered {summary['max_buffered']} bytes (readable + writable) "
-                        f"exceeds --assert-max-buffered {limit} bytes")
+        failures.append(f"buffered {counted(summary['max_buffered'], 'byte')} (readable + "
+                        f"writable) exceeds --assert-max-buffered {counted(limit, 'byte')}")
     return failures
 
 

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from bpcopy.diagnostics.memory import RssReader, peak_rss
 from bpcopy.diagnostics.recorder import Recorder
-from bpcopy.diagnostics.summary import build_summary
+from bpcopy.diagnostics.summary import build_summary, describe
 from bpcopy.endpoints import faults
 from bpcopy.endpoints.fd import FdReadable, FdWritable
 from bpcopy.endpoints.pacing import Pacer
@@ -45,6 +45,7 @@ from bpcopy.endpoints.places import (
 from bpcopy.pump import connect
 from bpcopy.signals import EndingSignals, Interrupted
 from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
+from bpcopy.units import counted
 
 # Exit statuses (documented in the README); a signal's is Interrupted.exit_status.
 EXIT_OK = 0
@@ -218,7 +219,7 @@ class Copy:
         if source.is_regular and source.size is not None and bytes_read < source.size:
             return SourceShrank(
                 f"source '{source.name}' shrank during the copy: read {bytes_read} of "
-                f"{source.size} bytes; the destination was left untouched")
+                f"{counted(source.size, 'byte')}; the destination was left untouched")
         return None
 
     def _conclude(self, error: BaseException | None) -> CopyOutcome:
@@ -229,6 +230,8 @@ class Copy:
                 error = commit_error
         else:
             self.destination.discard()
+        if error is not None:  # the trace ends with the summary's words for it
+            self.recorder.record_error(describe(error))
         self.source.close()
         measure_rss = self.options.measure_rss
         end_rss = max(self.rss.current(), peak_rss()) if measure_rss else 0
@@ -319,14 +322,6 @@ def outcome_before_start(options: CopyOptions, error: BaseException,
                             start_rss=start_rss, peak_rss=start_rss, error=describe(error),
                             extra={"source": options.source, "destination": options.dest})
     return CopyOutcome(summary, error, exit_code_for(error))
-
-
-def describe(error: BaseException) -> str:
-    """One line for a person: the file, then the operating system's reason."""
-    if isinstance(error, OSError) and error.filename is not None:
-        reason = error.strerror or str(error)
-        return f"'{error.filename}': {reason}"
-    return str(error) or type(error).__name__
 
 
 def exit_code_for(error: BaseException | None) -> int:

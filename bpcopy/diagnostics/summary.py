@@ -45,6 +45,15 @@ def judge(elapsed_s: float, source_busy_s: float, sink_busy_s: float,
     return (f"neither: {shares}; the rest went to moving bytes through bpcopy itself")
 
 
+def describe(error: BaseException) -> str:
+    """An error in one line for a person, as the summary and the trace give it: the
+    file, then the operating system's reason."""
+    if isinstance(error, OSError) and error.filename is not None:
+        reason = error.strerror or str(error)
+        return f"'{error.filename}': {reason}"
+    return str(error) or type(error).__name__
+
+
 def _percent(share: float) -> str:
     return f"{min(share, 1.0) * 100:.0f}%"
 

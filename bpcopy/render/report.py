@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bpcopy import __version__
 from bpcopy.render.summary_text import summary_rows
 from bpcopy.render.timeline import Sample, duration_of, samples_of
-from bpcopy.units import format_duration, format_rate, format_size
+from bpcopy.units import counted, format_duration, format_rate, format_size
 
 if TYPE_CHECKING:
     from bpcopy.options import CommandOptions
@@ -315,7 +315,7 @@ def _option_text(name: str, value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
         if name in SIZE_OPTIONS:
-            return f"{format_size(value)} ({value:.0f} bytes)"
+            return f"{format_size(value)} ({counted(round(value), 'byte')})"
         if name in RATE_OPTIONS:
             return format_rate(value)
         if name in DURATION_OPTIONS:

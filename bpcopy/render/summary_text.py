@@ -9,21 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpcopy.units import format_duration, format_rate, format_size
+from bpcopy.units import counted, format_duration, format_rate, format_size
 
 
 def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) pairs, in the order people read them."""
     rows = [
-        ("copied", f"{format_size(summary['bytes'])} ({summary['bytes']} bytes) "
-                   f"in {summary['chunks']} chunks"),
+        ("copied", f"{format_size(summary['bytes'])} ({counted(summary['bytes'], 'byte')}) "
+                   f"in {counted(summary['chunks'], 'chunk')}"),
         ("time", f"{format_duration(summary['elapsed_s'])} at "
                  f"{format_rate(summary['throughput_bps'])}"),
         ("mode", f"{summary['mode']}, marks: "
                  f"read {format_size(summary['readable_high_water_mark'])}, "
                  f"write {format_size(summary['writable_high_water_mark'])}"),
-        ("backpressure", f"{summary['pauses']} pauses, {summary['resumes']} resumes, "
-                         f"{summary['drains']} drains, paused "
+        ("backpressure", f"{counted(summary['pauses'], 'pause')}, "
+                         f"{counted(summary['resumes'], 'resume')}, "
+                         f"{counted(summary['drains'], 'drain')}, paused "
                          f"{format_duration(summary['paused_s'])}"),
         ("buffers (max)", f"readable {format_size(summary['max_readable_length'])}, "
                           f"writable {format_size(summary['max_writable_length'])}"),

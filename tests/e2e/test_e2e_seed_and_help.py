@@ -3,16 +3,25 @@ grammar, shell completion, and the small wordings (1 chunk, errors, faults, rate
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from e2e_helpers import BPCOPY, HANG_TIMEOUT_S, cli, summary_of
+from e2e_helpers import (
+    BPCOPY,
+    HANG_TIMEOUT_S,
+    cli,
+    kill_quietly,
+    summary_of,
+    wait_for_copy_to_write,
+)
 
 STRACE = shutil.which("strace")
 
@@ -172,7 +181,8 @@ def test_shell_completion_works_for_the_console_script(tmp_path: Path) -> None:
     script = ('eval "$(_BPCOPY_COMPLETE=bash_source bpcopy)"; '
               'COMP_WORDS=(bpcopy --sink-r); COMP_CWORD=1; _bpcopy_completion bpcopy; '
               'echo "${COMPREPLY[@]}"; '
-              'COMPREPLY=(); COMP_WORDS=(bpcopy --mode ""); COMP_CWORD=2; _bpcopy_completion bpcopy; '
+              'COMPREPLY=(); COMP_WORDS=(bpcopy --mode ""); COMP_CWORD=2; '
+              '_bpcopy_completion bpcopy; '
               'echo "${COMPREPLY[@]}"')
     env = {**os.environ, "PATH": f"{bpcopy.parent}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env,
@@ -180,3 +190,56 @@ def test_shell_completion_works_for_the_console_script(tmp_path: Path) -> None:
     options, modes = result.stdout.decode().splitlines()
     assert "--sink-rate" in options.split()
     assert modes.split() == ["pump", "pipe", "none"]
+
+
+# -- wording ----------------------------------------------------------------------------
+
+
+def test_a_count_of_one_takes_the_singular(tmp_path: Path) -> None:
+    src = tmp_path / "one"
+    src.write_bytes(b"x")
+    err = cli(src, tmp_path / "out", "-H", "1").stderr.decode()
+    assert "(1 byte) in 1 chunk\n" in err
+    assert "1 pause, 2 resumes, 1 drain," in err
+    guard = cli(src, tmp_path / "out", "--assert-max-buffered", "1", "-H", "2", "-q")
+    assert guard.returncode == 0, guard.stderr
+
+
+@pytest.mark.parametrize("fault", [["--sink-fail-after", "0"], ["--sink-fail-after", "5K"]])
+def test_the_trace_s_error_record_says_what_the_summary_says(tmp_path: Path, data,
+                                                             fault: list[str]) -> None:
+    src, _ = data(size=20_000)
+    result = cli(src, tmp_path / "out", "-H", "4K", "--json", "--trace-format", "jsonl",
+                 "--trace-file", tmp_path / "trace.jsonl", *fault)
+    assert result.returncode == 1
+    summary = summary_of(result)
+    records = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
+    errors = [record["message"] for record in records if record["event"] == "error"]
+    assert errors == [summary["error"]]
+    assert "Input/output error" in summary["error"]
+
+
+def test_an_interrupt_ends_the_trace_with_the_summary_s_error(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    with open(src, "wb") as out:
+        out.truncate(16 * 1024 * 1024)
+    process = subprocess.Popen([*BPCOPY, str(src), str(tmp_path / "dst"), "--json",
+                                "--sink-rate", "1MiB/s", "--trace-format", "jsonl",
+                                "--trace-file", str(tmp_path / "trace.jsonl")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for_copy_to_write(tmp_path)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=HANG_TIMEOUT_S)
+    finally:
+        kill_quietly(process)
+    last = json.loads((tmp_path / "trace.jsonl").read_text().splitlines()[-1])
+    assert last["event"] == "error"
+    assert last["message"] == summary_of(err)["error"] == "interrupted by SIGTERM"
+
+
+def test_a_rate_without_per_second_is_the_same_rate() -> None:
+    from bpcopy.cli import parse_options
+
+    assert (parse_options(["a", "b", "--sink-rate", "3MiB"]).sink_rate
+            == parse_options(["a", "b", "--sink-rate", "3MiB/s"]).sink_rate == 3 * 1024 * 1024)
