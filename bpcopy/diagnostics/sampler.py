@@ -153,10 +153,10 @@ class KernelSampler:
 
     def __init__(self, upstream: KernelEnd | None, downstream: KernelEnd | None, *,
                  started_at: float | None = None, interval: float = SAMPLE_INTERVAL_S,
-                 keep_records: bool = False) -> None:
+                 keep_records: bool = False, parent_pid: int | None = None) -> None:
         self.ends = {end.role: end for end in (upstream, downstream) if end is not None}
         self.watches = {role: BufferWatch(end) for role, end in self.ends.items()}
-        self.neighbours = Neighbours(self.ends.values())
+        self.neighbours = Neighbours(self.ends.values(), parent_pid=parent_pid)
         self.interval = interval
         self.started_at = perf_counter() if started_at is None else started_at
         self.records: deque[tuple[float, int | None, int | None]] | None = (

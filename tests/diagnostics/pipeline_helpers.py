@@ -16,9 +16,12 @@ HANG_TIMEOUT_S = 30
 # A writer that writes 4 KiB every `pause` seconds for ever: a slow source.
 SLOW_WRITER = ("import os, sys, time\n"
                "pause = float(sys.argv[1])\n"
-               "while True:\n"
-               "    os.write(1, b'w' * 4096)\n"
-               "    time.sleep(pause)\n")
+               "try:\n"
+               "    while True:\n"
+               "        os.write(1, b'w' * 4096)\n"
+               "        time.sleep(pause)\n"
+               "except BrokenPipeError:\n"
+               "    pass\n")
 # A reader that reads 4 KiB every `pause` seconds until end of file: a slow sink.
 SLOW_READER = ("import os, sys, time\n"
                "pause = float(sys.argv[1])\n"
