@@ -33,6 +33,7 @@ import os
 import stat
 import struct
 import termios
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -159,6 +160,26 @@ def is_full(queued: int, capacity: int) -> bool:
 
 class PipeSizeRefused(Exception):
     """The kernel would not give a pipe the size asked for; the message says why."""
+
+
+class NoPipeToSize(Exception):
+    """--pipe-size was given, but neither end is a pipe or FIFO (a usage error)."""
+
+
+def set_pipe_sizes(ends: Iterable[tuple[int, str]], size: int) -> dict[str, int]:
+    """--pipe-size: set every pipe or FIFO among `ends` (descriptor, name) to `size`.
+
+    Returns each resized end's name with the capacity the kernel gave. Raises
+    NoPipeToSize when no end is a pipe or FIFO, PipeSizeRefused at the first refusal.
+    """
+    given = {}
+    for fd, name in ends:
+        if classify(fd) in ("pipe", "fifo"):
+            given[name] = set_pipe_size(fd, size, name)
+    if not given:
+        raise NoPipeToSize("--pipe-size needs a pipe or FIFO at one end at least "
+                           "(SRC or DST '-' in a shell pipeline, or a FIFO)")
+    return given
 
 
 def set_pipe_size(fd: int, size: int, name: str) -> int:

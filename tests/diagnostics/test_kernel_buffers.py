@@ -14,11 +14,13 @@ from pipeline_helpers import HANG_TIMEOUT_S, nobody_prefix
 from bpcopy.diagnostics.kernel import (
     F_GETPIPE_SZ,
     PIPE_BUF,
+    NoPipeToSize,
     PipeSizeRefused,
     classify,
     is_full,
     read_proc_int,
     set_pipe_size,
+    set_pipe_sizes,
     watch_end,
 )
 
@@ -202,3 +204,19 @@ def test_a_user_past_pipe_user_pages_soft_is_refused_naming_that_limit():
     message = result.stdout.decode().strip()
     assert "pipe-user-pages-soft" in message
     assert "\n" not in message
+
+
+def test_pipe_size_sets_every_pipe_end_and_leaves_files_alone(pipe, tmp_path):
+    read_end, write_end = pipe
+    with open(tmp_path / "file", "wb") as file:
+        given = set_pipe_sizes([(read_end, "stdin"), (file.fileno(), "file")], 200000)
+    assert list(given) == ["stdin"]
+    assert given["stdin"] == fcntl.fcntl(write_end, F_GETPIPE_SZ) >= 200000
+
+
+def test_pipe_size_without_any_pipe_end_is_a_usage_error(tmp_path):
+    with open(tmp_path / "file", "wb") as file, pytest.raises(NoPipeToSize):
+        set_pipe_sizes([(file.fileno(), "file")], 200000)
+    left, right = socket.socketpair()
+    with left, right, pytest.raises(NoPipeToSize):
+        set_pipe_sizes([(left.fileno(), "stdin")], 200000)  # sockets have no pipe size
