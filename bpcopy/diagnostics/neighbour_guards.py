@@ -9,13 +9,15 @@ Rules kept here:
    (another user's, or /proc mounted with hidepid); or a process was gone before its
    first reading. A CI check must never pass by not looking.
 
-It judges BufferReports and knows nothing of how they were measured.
+It judges the summary's `upstream` and `downstream` objects (the --json contract) and
+knows nothing of how they were measured.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from bpcopy.diagnostics.culprit import short_command
-from bpcopy.diagnostics.sampler import BufferReport
 from bpcopy.units import format_size
 
 OPTION_OF_ROLE = {"upstream": "--assert-upstream-max-rss",
@@ -23,25 +25,24 @@ OPTION_OF_ROLE = {"upstream": "--assert-upstream-max-rss",
 END_OF_ROLE = {"upstream": "stdin", "downstream": "stdout"}
 
 
-def rss_guard_failures(role: str, report: BufferReport | None, limit: int,
+def rss_guard_failures(role: str, side: dict[str, Any] | None, limit: int,
                        end_name: str | None = None) -> list[str]:
-    """One line per failure of the guard on `role` (empty when it passes)."""
+    """One line per failure of the guard on `role` (empty when it passes); `side` is
+    the summary's object for that end, None when it is not a pipe, FIFO or socket."""
     option = OPTION_OF_ROLE[role]
     end = end_name or END_OF_ROLE[role]
     limit_text = f"{option} {format_size(limit)} ({limit} bytes)"
     unchecked = f"{option} cannot be checked"
-    if report is None:
+    if side is None:
         return [f"{unchecked}: {end} is not a pipe, FIFO or socket"]
-    if report.kind == "socket":
+    if side["kind"] == "socket":
         return [f"{unchecked}: {end} is a socket, and the program at its other end "
                 "cannot be seen"]
-    if not report.processes:
-        hidden = (f" ({report.hidden_pids} processes could not be looked into)"
-                  if report.hidden_pids else "")
-        return [f"{unchecked}: no process is visible at the {report.kind} on {end} "
-                f"(another user's, or /proc mounted with hidepid){hidden}"]
+    if not side["processes"]:
+        return [f"{unchecked}: no process is visible at the {side['kind']} on {end} "
+                "(another user's, or /proc mounted with hidepid)"]
     failures = []
-    for process in report.processes:
+    for process in side["processes"]:
         who = f"{short_command(process['command'])} (pid {process['pid']})"
         peak = process["peak_rss"]
         if peak is None:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
-from bpcopy.diagnostics.kernel import KernelEnd, is_full
+from bpcopy.diagnostics.kernel import KernelEnd, is_full, watch_end
 from bpcopy.diagnostics.neighbours import EndNeighbours, Neighbours
 
 # At least every 10 ms, as asked; 8 ms leaves room for a late wake-up. Each sample reads
@@ -143,6 +143,17 @@ def _rounded(fraction: float | None) -> float | None:
     return None if fraction is None else round(fraction, 4)
 
 
+def watch_pipeline(source_fd: int, dest_fd: int, *, keep_records: bool = False
+                   ) -> KernelSampler | None:
+    """A sampler for a copy from `source_fd` to `dest_fd`, or None when neither end is a
+    pipe, FIFO or socket (then nothing is started and nothing is paid)."""
+    upstream = watch_end(source_fd, "upstream")
+    downstream = watch_end(dest_fd, "downstream")
+    if upstream is None and downstream is None:
+        return None
+    return KernelSampler(upstream, downstream, keep_records=keep_records)
+
+
 class KernelSampler:
     """Samples the kernel buffers at both ends, and their neighbours, on a thread.
 
@@ -222,6 +233,22 @@ class KernelSampler:
         self.neighbours.close()
         for end in self.ends.values():
             end.close()
+
+    def write_records(self, trace: Any) -> None:
+        """Hand the kernel records taken so far to a trace writer (on the loop's thread:
+        the trace file has one writer)."""
+        records = self.records
+        while records:
+            t, upstream, downstream = records.popleft()
+            trace.kernel(t, upstream, downstream)
+
+    def json_fields(self) -> dict[str, Any]:
+        """The summary's `upstream` and `downstream` objects (None for an end not watched)."""
+        fields: dict[str, Any] = {}
+        for role in ("upstream", "downstream"):
+            report = self.report(role)
+            fields[role] = report.as_json() if report is not None else None
+        return fields
 
     def report(self, role: str) -> BufferReport | None:
         watch = self.watches.get(role)

@@ -13,7 +13,7 @@ from pipeline_helpers import HANG_TIMEOUT_S, SLOW_READER, SLOW_WRITER, python
 
 from bpcopy.diagnostics.culprit import MIN_SAMPLES, name_culprit
 from bpcopy.diagnostics.kernel import PIPE_BUF, watch_end
-from bpcopy.diagnostics.sampler import BufferWatch, KernelSampler
+from bpcopy.diagnostics.sampler import BufferWatch, KernelSampler, watch_pipeline
 
 
 def sampler_for(upstream=None, downstream=None, **options) -> KernelSampler:
@@ -175,3 +175,45 @@ def test_stopping_leaves_the_copys_own_descriptors_open(pipe):
     sampler.stop()  # a second stop changes nothing
     os.write(write_end, b"still open")
     assert os.read(read_end, 100) == b"still open"
+
+
+def test_a_copy_between_files_starts_no_sampler(tmp_path):
+    path = tmp_path / "file"
+    path.write_bytes(b"x")
+    with open(path, "rb") as source, open(os.devnull, "wb") as sink:
+        assert watch_pipeline(source.fileno(), sink.fileno()) is None
+
+
+def test_json_fields_give_null_for_an_end_that_is_not_a_pipe(pipe, tmp_path):
+    read_end, write_end = pipe
+    os.write(write_end, b"j" * 10)
+    with open(tmp_path / "out", "wb") as sink:
+        sampler = watch_pipeline(read_end, sink.fileno(), keep_records=True)
+    sampler.start()
+    sampler.stop()
+    fields = sampler.json_fields()
+    assert fields["downstream"] is None
+    assert set(fields["upstream"]) == {"kind", "capacity", "max_queued", "full_fraction",
+                                       "empty_fraction", "processes"}
+    assert fields["upstream"]["max_queued"] == 10
+
+
+class ListTrace:
+    def __init__(self) -> None:
+        self.kernel_records: list[tuple] = []
+
+    def kernel(self, t, upstream_queued, downstream_queued) -> None:
+        self.kernel_records.append((t, upstream_queued, downstream_queued))
+
+
+def test_written_records_leave_the_queue_in_order(pipe):
+    read_end, write_end = pipe
+    sampler = sampler_for(upstream=watch_end(read_end, "upstream"), keep_records=True)
+    sampler.start()
+    sampler.stop()
+    trace = ListTrace()
+    sampler.write_records(trace)
+    assert len(trace.kernel_records) >= 2  # the first sample and the last
+    assert not sampler.records
+    assert [t for t, _, _ in trace.kernel_records] == sorted(
+        t for t, _, _ in trace.kernel_records)
