@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
-from bpcopy.diagnostics.kernel import KernelEnd, is_full, watch_end
+from bpcopy.diagnostics.kernel import KernelEnd, is_full
 from bpcopy.diagnostics.neighbours import EndNeighbours, Neighbours
 
 # At least every 10 ms, as asked; 8 ms leaves room for a late wake-up. Each sample reads
@@ -150,17 +150,6 @@ class BufferWatch:
 
 def _rounded(fraction: float | None) -> float | None:
     return None if fraction is None else round(fraction, 4)
-
-
-def watch_pipeline(source_fd: int, dest_fd: int, *, keep_records: bool = False
-                   ) -> KernelSampler | None:
-    """A sampler for a copy from `source_fd` to `dest_fd`, or None when neither end is a
-    pipe, FIFO or socket (then nothing is started and nothing is paid)."""
-    upstream = watch_end(source_fd, "upstream")
-    downstream = watch_end(dest_fd, "downstream")
-    if upstream is None and downstream is None:
-        return None
-    return KernelSampler(upstream, downstream, keep_records=keep_records)
 
 
 class KernelSampler:

@@ -13,7 +13,8 @@ from pipeline_helpers import HANG_TIMEOUT_S, SLOW_READER, SLOW_WRITER, python
 
 from bpcopy.diagnostics.culprit import MIN_SAMPLES, name_culprit
 from bpcopy.diagnostics.kernel import PIPE_BUF, watch_end
-from bpcopy.diagnostics.sampler import BufferWatch, KernelSampler, watch_pipeline
+from bpcopy.diagnostics.pipeline import watch_pipeline
+from bpcopy.diagnostics.sampler import BufferWatch, KernelSampler
 
 
 def sampler_for(upstream=None, downstream=None, **options) -> KernelSampler:
