@@ -87,6 +87,9 @@ class Recorder:
         self._next_sample: asyncio.TimerHandle | None = None
         self._rss = 0
         self._rss_fresh_until = 0.0
+        # In a pipeline, the kernel sampler (diagnostics.sampler), set by the copy: its
+        # records join the trace here, on the loop's thread, between the streams' records.
+        self.kernel: Any = None
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -138,6 +141,8 @@ class Recorder:
             self.max_writable_length = writable_length
         self._note_buffered(readable_length + writable_length)
         if self.trace is not None:
+            if self.kernel is not None and self.kernel.records:
+                self.kernel.write_records(self.trace)
             t = perf_counter() - self.started_at
             if t >= self._rss_fresh_until:
                 # Reading /proc costs a system call; RSS moves slowly, so a reading is
@@ -153,6 +158,7 @@ class Recorder:
     def _sample_now(self) -> None:
         # A timer, not the chunks, paces the timeline: it also sees the buffers between
         # chunks (a paused reader's read-ahead, a writable draining after the last read).
+        self.write_kernel_records()
         self._sample(self.now())
         self._next_sample = self._loop.call_later(self.timeline.interval, self._sample_now)
 
@@ -217,6 +223,11 @@ class Recorder:
 
     def _on_error(self, error: BaseException) -> None:
         self._event("error", self.now(), {"message": str(error)})
+
+    def write_kernel_records(self) -> None:
+        """Trace the kernel sampler's records taken since the last chunk."""
+        if self.trace is not None and self.kernel is not None and self.kernel.records:
+            self.kernel.write_records(self.trace)
 
     def finish_clock(self) -> None:
         """Stop the clock (at 'finish', or when a copy is abandoned)."""
