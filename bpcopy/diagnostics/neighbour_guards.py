@@ -23,6 +23,8 @@ from bpcopy.units import format_size
 OPTION_OF_ROLE = {"upstream": "--assert-upstream-max-rss",
                   "downstream": "--assert-downstream-max-rss"}
 END_OF_ROLE = {"upstream": "stdin", "downstream": "stdout"}
+# A CI log should show the whole command; only a runaway one is cut.
+GUARD_NAME_LIMIT = 400
 
 
 def rss_guard_failures(role: str, side: dict[str, Any] | None, limit: int,
@@ -43,7 +45,7 @@ def rss_guard_failures(role: str, side: dict[str, Any] | None, limit: int,
                 "(another user's, or /proc mounted with hidepid)"]
     failures = []
     for process in side["processes"]:
-        who = f"{short_command(process['command'])} (pid {process['pid']})"
+        who = f"{short_command(process['command'], GUARD_NAME_LIMIT)} (pid {process['pid']})"
         peak = process["peak_rss"]
         if peak is None:
             failures.append(f"{unchecked}: {who} was gone before its first reading")

@@ -40,7 +40,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass
-from time import perf_counter
+from time import perf_counter, thread_time
 from typing import Any
 
 from bpcopy.diagnostics.kernel import KernelEnd, is_full
@@ -171,6 +171,7 @@ class KernelSampler:
         self.records: deque[tuple[float, int | None, int | None]] | None = (
             deque(maxlen=MAX_WAITING_RECORDS) if keep_records else None)
         self.longest_gap_s = 0.0  # the widest interval between two samples
+        self.thread_cpu_s = 0.0  # CPU time the sampling thread used (for benchmarks)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_sample_t: float | None = None
@@ -270,6 +271,7 @@ class KernelSampler:
             due += interval
             if due < now:  # woken very late: keep the rhythm from here on
                 due = now + interval
+        self.thread_cpu_s = thread_time()
 
     def _sample(self, now: float) -> None:
         t = now - self.started_at
