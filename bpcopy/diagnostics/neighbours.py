@@ -25,9 +25,11 @@ neighbour found keeps its /proc files open, so later readings are one pread each
 cannot be confused with a new process that reuses the pid. Sockets are not followed:
 the peer of a socket has an inode of its own, which no link of ours names.
 
-psutil serves only where /proc does not: listing a process's children when the kernel
-lacks /proc/PID/task/TID/children. It is imported then, never for file-to-file copies.
-This module knows no streams and no clock; the sampler decides when to look.
+Everything comes from /proc, which serves all of it: where the kernel does not list a
+process's children (/proc/PID/task/TID/children needs CONFIG_PROC_CHILDREN), the parent
+pid in every /proc/PID/stat does, as psutil itself reads it. psutil is not imported:
+its import would cost more than the whole scan, on the thread that shares the GIL with
+the copy. This module knows no streams and no clock; the sampler decides when to look.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -290,12 +292,11 @@ def all_pids() -> list[int]:
 
 def descendants_of(root: int) -> list[int]:
     """Every descendant of `root`, nearest first (rule 2)."""
-    if not kernel_lists_children():
-        return _descendants_from_psutil(root)
+    children_of = _children_from_proc if kernel_lists_children() else _children_by_ppid()
     found: list[int] = []
     frontier = [root]
     while frontier:
-        for child in _children_from_proc(frontier.pop(0)):
+        for child in children_of(frontier.pop(0)):
             if child not in found:
                 found.append(child)
                 frontier.append(child)
@@ -322,10 +323,17 @@ def _children_from_proc(pid: int) -> list[int]:
     return children
 
 
-def _descendants_from_psutil(root: int) -> list[int]:
-    import psutil
-
-    try:
-        return [child.pid for child in psutil.Process(root).children(recursive=True)]
-    except psutil.Error:
-        return []
+def _children_by_ppid() -> Callable[[int], list[int]]:
+    """Children from every process's parent pid (/proc/PID/stat), read once: what psutil
+    does too, without the cost of importing psutil on the sampler's thread (15 ms on a
+    quiet machine, over 50 ms on a busy one, holding the GIL against the copy)."""
+    children: dict[int, list[int]] = {}
+    for pid in all_pids():
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as file:
+                stat = file.read()
+            parent = int(stat[stat.rfind(b")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(pid)
+    return lambda pid: children.get(pid, [])
