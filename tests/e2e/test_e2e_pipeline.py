@@ -274,3 +274,19 @@ def test_a_copy_between_files_imports_neither_psutil_nor_the_sampler(tmp_path):
     assert "psutil" not in imported
     assert "bpcopy.diagnostics.sampler" not in imported
     assert "bpcopy.diagnostics.neighbours" not in imported
+
+
+def test_pipe_size_below_what_is_queued_is_refused_in_one_line_exit_1():
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"q" * 8192)  # queued before bpcopy starts
+    try:
+        result = subprocess.run([*BPCOPY, "-", os.devnull, "--pipe-size", "4096"],
+                                stdin=read_end, capture_output=True,
+                                timeout=HANG_TIMEOUT_S, check=False)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert result.returncode == 1
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert "stdin" in lines[0] and "8192 bytes" in lines[0] and "shrink" in lines[0]
