@@ -219,15 +219,17 @@ class Neighbours:
                 return side
         return None
 
-    def scan(self) -> None:
-        """Look for holders: the parent's family first, all of /proc if that finds none."""
+    def scan(self, cancelled: Callable[[], bool] = lambda: False) -> None:
+        """Look for holders: the parent's family first, all of /proc if that finds none.
+        `cancelled()` is asked between processes, so that a copy that has ended need
+        not wait for a scan of all of /proc."""
         if not self.sides:
             return
         self.scans += 1
         family = [self.parent_pid, *descendants_of(self.parent_pid)]
-        self._look_at(family)
+        self._look_at(family, cancelled)
         if any(not side.by_pid for side in self.sides):
-            self._look_at(all_pids(), lonely_only=True)
+            self._look_at(all_pids(), cancelled, lonely_only=True)
 
     def sample(self) -> None:
         for side in self.sides:
@@ -239,13 +241,16 @@ class Neighbours:
             for neighbour in side.by_pid.values():
                 neighbour.close()
 
-    def _look_at(self, pids: Iterable[int], lonely_only: bool = False) -> None:
+    def _look_at(self, pids: Iterable[int], cancelled: Callable[[], bool],
+                 lonely_only: bool = False) -> None:
         sides = [side for side in self.sides if not (lonely_only and side.by_pid)]
         wanted = {side.end.link: side for side in sides}
         hidden = 0
         for pid in pids:
             if pid == self.own_pid or pid <= 0:
                 continue
+            if cancelled():
+                break
             try:
                 names = os.listdir(f"/proc/{pid}/fd")
             except PermissionError:

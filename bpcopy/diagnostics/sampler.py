@@ -257,7 +257,7 @@ class KernelSampler:
 
     def _run(self) -> None:
         stop, interval = self._stop, self.interval
-        self.neighbours.scan()
+        self.neighbours.scan(stop.is_set)
         rescan_after = FIRST_RESCAN_S
         next_scan = perf_counter() + rescan_after
         due = perf_counter() + interval
@@ -265,7 +265,7 @@ class KernelSampler:
             now = perf_counter()
             self._sample(now)
             if now >= next_scan:
-                self.neighbours.scan()
+                self.neighbours.scan(stop.is_set)
                 rescan_after = min(rescan_after * 2, LONGEST_RESCAN_S)
                 next_scan = now + rescan_after
             due += interval
