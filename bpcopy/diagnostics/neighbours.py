@@ -38,7 +38,6 @@ import contextlib
 import os
 import shlex
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from bpcopy.diagnostics.kernel import O_DIRECT, KernelEnd
@@ -73,20 +72,27 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
-@dataclass
 class Neighbour:
     """One process at one end, and what has been read of it so far."""
 
-    pid: int
-    command: str
-    ppid: int = 0
-    peak_rss: int | None = None
-    cpu_ticks: int = 0
-    waiting_looks: int = 0
-    wait_state_looks: int = 0
-    gone: bool = False
-    _files: dict[str, int] = field(default_factory=dict, repr=False)
-    _looks: int = field(default=0, repr=False)
+    __slots__ = ("pid", "command", "ppid", "peak_rss", "cpu_ticks", "waiting_looks",
+                 "wait_state_looks", "gone", "_files", "_looks")
+
+    def __init__(self, pid: int, command: str) -> None:
+        self.pid = pid
+        self.command = command
+        self.ppid = 0
+        self.peak_rss: int | None = None
+        self.cpu_ticks = 0
+        self.waiting_looks = 0
+        self.wait_state_looks = 0
+        self.gone = False
+        self._files: dict[str, int] = {}  # kept open: later reads are one pread each
+        self._looks = 0
+
+    def __repr__(self) -> str:
+        return (f"Neighbour(pid={self.pid}, command={self.command!r}, "
+                f"peak_rss={self.peak_rss}, gone={self.gone})")
 
     @classmethod
     def found(cls, pid: int) -> Neighbour:
