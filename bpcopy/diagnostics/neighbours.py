@@ -47,6 +47,11 @@ from bpcopy.diagnostics.kernel import O_DIRECT, KernelEnd
 SLOW_READINGS_EVERY = 8
 
 _WAITING_CHANNEL = b"do_wait"
+# Reading every descriptor of every process costs in proportion to the whole machine
+# (a second or more on a large server), so all of /proc is scanned at most this many
+# times per copy: an anonymous pipe whose writer has gone gets no new one, and the
+# parent's family, scanned every time, holds nearly every pipeline's programs.
+MAX_FULL_SCANS = 2
 
 
 def command_line(pid: int) -> str | None:
@@ -218,6 +223,7 @@ class Neighbours:
                       if end.is_pipe_like and end.link is not None]
         self.hidden_pids = 0  # processes whose descriptors we were not allowed to read
         self.scans = 0
+        self.full_scans = 0
 
     def side(self, end: KernelEnd) -> EndNeighbours | None:
         for side in self.sides:
@@ -234,7 +240,8 @@ class Neighbours:
         self.scans += 1
         family = [self.parent_pid, *descendants_of(self.parent_pid)]
         self._look_at(family, cancelled)
-        if any(not side.by_pid for side in self.sides):
+        if any(not side.by_pid for side in self.sides) and self.full_scans < MAX_FULL_SCANS:
+            self.full_scans += 1
             self._look_at(all_pids(), cancelled, lonely_only=True)
 
     def sample(self) -> None:
