@@ -81,6 +81,7 @@ class Readable(StreamBase):
         self._resume_scheduled = False
         self._reading_more = False
         self._readable_listening = False
+        self._data_listening = False  # set by on('data'), cleared by off() of the last one
         self._iterators: weakref.WeakSet[Any] = weakref.WeakSet()
         self._pipes: list[Any] = []
         self._await_drain: set[Any] = set()
@@ -120,9 +121,11 @@ class Readable(StreamBase):
     def on(self, name: str, listener: Any) -> Readable:
         super().on(name, listener)
         if name == "data":
+            self._data_listening = True
             # A 'readable' listener keeps the stream paused: resume() below then only
             # schedules the read, as in Node.
-            self._readable_listening = "readable" in self._events
+            if "readable" in self._events:
+                self._readable_listening = True
             if self._flowing is not False:
                 self.resume()
         elif name == "readable":
@@ -135,12 +138,15 @@ class Readable(StreamBase):
         super().off(name, listener)
         if name == "readable":
             self._next_tick(self._update_readable_listening)
+        elif name == "data" and "data" not in self._events:
+            self._data_listening = False
         return self
 
     remove_listener = off
 
     def remove_all_listeners(self, name: str | None = None) -> Readable:
         super().remove_all_listeners(name)
+        # As in node v20, this leaves the 'data' flag set (only off() clears it).
         if name is None or name == "readable":
             self._next_tick(self._update_readable_listening)
         return self
@@ -162,7 +168,7 @@ class Readable(StreamBase):
         self._readable_listening = "readable" in self._events
         if self._resume_scheduled and self._explicitly_paused is False:
             self._flowing = True  # the resume already scheduled must flow
-        elif "data" in self._events:
+        elif self._data_listening:
             self.resume()
         elif not self._readable_listening:
             self._flowing = None
@@ -195,7 +201,7 @@ class Readable(StreamBase):
 
     def _add_chunk(self, chunk: Any) -> None:
         if (self._flowing and self._length == 0 and not self._sync
-                and "data" in self._events):
+                and self._data_listening):
             self._await_drain.clear()
             self.emit("data", chunk)
         else:
@@ -467,7 +473,7 @@ class _Pipe:
     def on_drain(self) -> None:
         source = self.source
         source._await_drain.discard(self.dest)
-        if not source._await_drain and source.listener_count("data"):
+        if not source._await_drain and source._data_listening:
             source.resume()
 
     def end_dest(self) -> None:

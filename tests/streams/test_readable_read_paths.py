@@ -21,6 +21,7 @@ STATE = {
     "_sync": st.booleans(),
     "_reading_more": st.booleans(),
     "_readable_listening": st.booleans(),
+    "_data_listening": st.booleans(),
     "_end_emitted": st.just(False),
     "destroyed": st.booleans(),
     "_errored": st.sampled_from([None, StreamError("boom")]),
