@@ -53,7 +53,7 @@ from typing import Any
 
 from bpcopy.streams import errors
 from bpcopy.streams._shared import READY_CHUNK, StreamBase, as_bytes_like
-from bpcopy.streams.iteration import iterate
+from bpcopy.streams.iteration import iterate, leave
 from bpcopy.streams.marks import (
     DEFAULT_HIGH_WATER_MARK,
     can_push_more,
@@ -83,6 +83,7 @@ class Readable(StreamBase):
         self._readable_listening = False
         self._data_listening = False  # set by on('data'), cleared by off() of the last one
         self._iterators: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._iterations_running = 0
         self._pipes: list[Any] = []
         self._await_drain: set[Any] = set()
 
@@ -403,10 +404,12 @@ class Readable(StreamBase):
         return iterator
 
     async def aclose(self) -> None:
-        """Close the iterators of `async for` loops over this stream, for
-        contextlib.aclosing(): one left early destroys the stream, as Node's does."""
+        """Close the `async for` iterations over this stream, for contextlib.aclosing():
+        one left early destroys the stream, as Node's does on break."""
         for iterator in list(self._iterators):
             await iterator.aclose()
+        if self._iterations_running:  # dropped mid-way, not yet collected
+            leave(self)
 
     # -- pipe() -------------------------------------------------------------------------
 

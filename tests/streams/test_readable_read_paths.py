@@ -69,5 +69,6 @@ def test_the_compared_state_covers_every_attribute_read_can_change():
     stream = make_readable()
     known = set(STATE) | {"_reading", "_ended", "_length", "_buffer", "_high_water_mark",
                           "_events", "_resume_scheduled", "_pipes", "_await_drain",
-                          "_iterators", "_closed", "_error_emitted", "_close_emitted"}
+                          "_iterators", "_iterations_running", "_closed",
+                          "_error_emitted", "_close_emitted"}
     assert set(vars(stream)) == known
