@@ -437,7 +437,7 @@ class Readable(StreamBase):
 
 
 class _Pipe:
-    """One source-to-destination connection made by Readable.pipe() (rule 8)."""
+    """One source-to-destination connection made by Readable.pipe() (rule 10)."""
 
     def __init__(self, source: Readable, dest: Any, end: bool) -> None:
         self.source = source
