@@ -306,7 +306,8 @@ class Readable(StreamBase):
                 n = self._how_much_to_read(requested)
         chunk = self._take(n) if n > 0 else None
         if chunk is None:
-            self._need_readable = self._length <= self._high_water_mark
+            if self._length <= self._high_water_mark:  # v20 sets it here, never clears it
+                self._need_readable = True
             n = 0
         else:
             self._length -= n
