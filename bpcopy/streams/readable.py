@@ -248,7 +248,7 @@ class Readable(StreamBase):
                and (self._length < self._high_water_mark
                     or (self._flowing and self._length == 0))):
             length_before = self._length
-            self.read(0)
+            self._read_full(0)  # read(0): no read is under way, so read() would come here
             if length_before == self._length:
                 break
         self._reading_more = False
