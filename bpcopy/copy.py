@@ -274,7 +274,10 @@ class Copy:
         else:
             self.destination.discard()
         if error is not None:  # the trace ends with the summary's words for it
-            self.recorder.record_error(describe(error))
+            try:
+                self.recorder.record_error(describe(error))
+            except OSError:
+                pass  # the trace's own reader or disk may be what failed the copy
         self.source.close()
         measure_rss = self.options.measure_rss
         end_rss = max(self.rss.current(), peak_rss()) if measure_rss else 0
