@@ -2,13 +2,15 @@
 
 Exit statuses: 0 success; 1 runtime or I/O error; 2 usage error; 3 a CI guard failed
 (--assert-max-rss, --assert-max-buffered, --assert-upstream-max-rss,
---assert-downstream-max-rss; the copy itself is complete); 130 SIGINT and
-143 SIGTERM (after clean-up and a summary so far); 141 when the reader of stdout went
-away (EPIPE), silently, as cat's 128+SIGPIPE.
+--assert-downstream-max-rss; the copy itself is complete); death by signal N, 128+N in
+the shell, for a terminating signal (after clean-up and a summary so far; see
+bpcopy.signals); 141 when the reader of stdout went away (EPIPE), silently, as cat's
+128+SIGPIPE.
 
 It knows options and output: click's values become one CommandOptions (bpcopy.options),
-once, and everything after reads that. The copy itself is bpcopy.copy's, and its signals
-bpcopy.signals'.
+once, and everything after reads that. --help's layout is bpcopy.cli_help's. The copy
+itself is bpcopy.copy's, and its signals bpcopy.signals' (bpcopy.startup's while bpcopy
+starts).
 """
 
 from __future__ import annotations
