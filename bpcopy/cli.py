@@ -458,8 +458,8 @@ def main() -> None:
     reopen_closed_standard_streams()
     try:
         command(standalone_mode=True)
-    except KeyboardInterrupt:
-        leave(130)
+    except KeyboardInterrupt:  # only if SIGINT's handler is Python's again: die by it too
+        leave(130, ending_signal=130 - 128)
     except SystemExit as exiting:
         leave(exiting.code)
     except Exception as error:
