@@ -17,6 +17,7 @@ from typing import IO, Any
 import click
 
 from bpcopy import __version__
+from bpcopy.names import quote
 from bpcopy.units import DURATION, MARK, RATE, SIZE, SIZE_OR_ZERO, format_size
 
 EXIT_FAILED = 1
@@ -109,7 +110,7 @@ def run(options: dict[str, Any]) -> int:
             try:
                 trace_out.close()
             except OSError as error:
-                emit(f"bpcopy: error: cannot write trace '{options['trace_file']}': "
+                emit(f"bpcopy: error: cannot write trace {quote(options['trace_file'])}: "
                      f"{error.strerror or error}\n")
                 return EXIT_FAILED
     return report(outcome, options, color)
@@ -204,7 +205,7 @@ def refuse_overwriting_the_copy(options: dict[str, Any]) -> None:
                          ("--report", options["report"])):
         for role, other in (("source", options["source"]), ("destination", dest)):
             if path and same_file(path, other):
-                raise click.BadParameter(f"'{path}' is the copy's {role}",
+                raise click.BadParameter(f"{quote(path)} is the copy's {role}",
                                          param_hint=f"'{option}'")
 
 
@@ -248,7 +249,7 @@ def open_trace(options: dict[str, Any], color: bool) -> tuple[IO[str] | None, An
             # appends to its destination made the file system several times slower.
             out: IO[str] = open(options["trace_file"], "w", buffering=1 << 20)  # noqa: SIM115
         except OSError as error:
-            raise click.BadParameter(f"cannot open '{options['trace_file']}': "
+            raise click.BadParameter(f"cannot open {quote(options['trace_file'])}: "
                                      f"{error.strerror}", param_hint="'--trace-file'") from None
         return out, make_trace(options["trace_format"], out, color=False)
     return sys.stderr, make_trace(options["trace_format"], sys.stderr, color=color)
@@ -274,7 +275,9 @@ def report(outcome: Any, options: dict[str, Any], color: bool) -> int:
     if options["as_json"]:
         import json
 
-        emit(json.dumps(summary) + "\n")
+        from bpcopy.names import json_safe
+
+        emit(json.dumps(json_safe(summary)) + "\n")
         return exit_code
     if exit_code == EXIT_SIGPIPE:
         return exit_code  # the reader went away: nothing more to say, as with cat
@@ -319,7 +322,7 @@ def write_report(outcome: Any, options: dict[str, Any]) -> str | None:
     try:
         write_html_report(options["report"], outcome, options)
     except OSError as error:
-        return (f"cannot write report '{options['report']}': {error.strerror or error} "
+        return (f"cannot write report {quote(options['report'])}: {error.strerror or error} "
                 "(the copy itself is complete)")
     return None
 

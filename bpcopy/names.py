@@ -17,6 +17,7 @@ This module knows names and strings only; every output that shows a name goes th
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from typing import Any
 
@@ -34,18 +35,22 @@ _C_ESCAPES = {"\a": "a", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", 
 _ESCAPED_CATEGORIES = frozenset(("Cc", "Zl", "Zp", "Cs"))
 
 
-def quote(name: str) -> str:
+Name = str | bytes | os.PathLike[str] | os.PathLike[bytes]
+
+
+def quote(name: Name) -> str:
     """The name quoted for a message, always in quotes, as cp quotes it."""
-    return _shell_quote(name, always=True)
+    return _shell_quote(_as_str(name), always=True)
 
 
-def shown(name: str) -> str:
+def shown(name: Name) -> str:
     """The name for a heading: bare when that is unambiguous, quoted as cp would otherwise."""
-    return _shell_quote(name, always=False)
+    return _shell_quote(_as_str(name), always=False)
 
 
-def text(name: str) -> str:
+def text(name: Name) -> str:
     """The name as text that any encoder accepts: undecodable bytes become `\\xff`."""
+    name = _as_str(name)
     if _is_clean(name):
         return name
     return "".join(f"\\x{ord(char) - 0xDC00:02x}" if 0xDC80 <= ord(char) <= 0xDCFF else char
@@ -62,6 +67,15 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_safe(item) for item in value]
     return value
+
+
+def _as_str(name: Name) -> str:
+    if isinstance(name, str):
+        return name
+    try:
+        return os.fsdecode(name)
+    except TypeError:  # an OSError's filename can be a descriptor number
+        return str(name)
 
 
 def _is_clean(name: str) -> bool:
