@@ -18,6 +18,7 @@ import click
 
 from bpcopy import __version__
 from bpcopy.names import quote
+from bpcopy.render.ttys import is_dumb, selector_for, view_would_collide
 from bpcopy.units import DURATION, MARK, RATE, SIZE, SIZE_OR_ZERO, format_size
 
 EXIT_FAILED = 1
@@ -138,7 +139,8 @@ def run_with_views(copy: Any, options: dict[str, Any], color: bool) -> Any:
     try:
         copy.open()
         live = None
-        if wants_live_view(options) and not writes_to_stderr_terminal(copy.destination.fd):
+        if wants_live_view(options) and not view_would_collide(
+                [copy.source.fd, copy.destination.fd]):
             from bpcopy.render.live import LiveView
 
             live = LiveView(copy, color=color)
@@ -152,7 +154,8 @@ def run_with_views(copy: Any, options: dict[str, Any], color: bool) -> Any:
                 if live is not None:
                     live.stop()
 
-        return run_loop(main(), fine_timers=copy.options.simulates_slow_ends)
+        return run_loop(main(), selector_for(copy.options.simulates_slow_ends,
+                                             [copy.source.fd, copy.destination.fd]))
     except CopyError as error:
         return failed_outcome(copy, error, error.exit_code)
     except (KeyboardInterrupt, Terminated) as raised:
@@ -164,20 +167,19 @@ def run_with_views(copy: Any, options: dict[str, Any], color: bool) -> Any:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def run_loop(coroutine: Any, fine_timers: bool) -> Any:
-    """Run the copy on an asyncio loop; with `fine_timers`, one whose timers keep
-    microseconds.
+def run_loop(coroutine: Any, selector_class: Any) -> Any:
+    """Run the copy on an asyncio loop that waits with `selector_class`
+    (bpcopy.render.ttys.selector_for says which).
 
     The default (epoll) loop rounds every wait up to a whole millisecond, longer than a
     64 KiB chunk takes at 100 MiB/s, so simulated rates would drift slow. select() takes
     its timeout in microseconds (and bpcopy watches two descriptors at most), but costs
-    a little more per turn, so it is used only when simulated ends need the timers.
+    a little more per turn, so it is used only when simulated ends need the timers, or
+    where the default (kqueue) cannot watch a terminal.
     """
     import asyncio
-    import selectors
 
-    selector = selectors.SelectSelector() if fine_timers else selectors.DefaultSelector()
-    loop = asyncio.SelectorEventLoop(selector)
+    loop = asyncio.SelectorEventLoop(selector_class())
     try:
         return loop.run_until_complete(coroutine)
     finally:
@@ -216,7 +218,7 @@ def needs_summary(options: dict[str, Any]) -> bool:
 def wants_color(choice: str, stream: IO[str]) -> bool:
     if choice == "always":
         return True
-    if choice == "never" or os.environ.get("NO_COLOR"):
+    if choice == "never" or os.environ.get("NO_COLOR") or is_dumb():
         return False
     return stream.isatty()
 
@@ -224,18 +226,7 @@ def wants_color(choice: str, stream: IO[str]) -> bool:
 def wants_live_view(options: dict[str, Any]) -> bool:
     return (not options["no_progress"] and not options["as_json"] and not options["quiet"]
             and not (options["trace"] and not options["trace_file"])
-            and sys.stderr.isatty())
-
-
-def writes_to_stderr_terminal(fd: int) -> bool:
-    """True when the copy's bytes land on the terminal that the live view would redraw:
-    the two would overwrite each other, so the copy's bytes win and the view stays off."""
-    try:
-        if not os.isatty(fd):
-            return False
-        return os.fstat(fd).st_rdev == os.fstat(2).st_rdev
-    except OSError:
-        return False
+            and sys.stderr.isatty() and not is_dumb())
 
 
 def open_trace(options: dict[str, Any], color: bool) -> tuple[IO[str] | None, Any]:

@@ -3,6 +3,7 @@ from the loop's timer."""
 
 import asyncio
 
+import pytest
 from render_inputs import MARK, MIB
 from rich.console import Console
 
@@ -36,6 +37,25 @@ def test_live_view_does_not_grow_past_100_columns(snapshot):
     text = rendered(numbers(), width=200)
     assert max(len(line.rstrip()) for line in text.splitlines()) <= 100
     snapshot("live_200.txt", text)
+
+
+@pytest.mark.parametrize("width", [24, 30, 40, 59, 60, 79])
+def test_every_row_of_the_view_fits_a_narrow_terminal(width):
+    for view_numbers in (numbers(), numbers(total_bytes=None),
+                         numbers(source="/a/very/long/path/" * 5, bytes=1023 * MIB * 1024,
+                                 written=1023 * MIB * 1024, total_bytes=1024 * MIB * 1024,
+                                 pauses=123456, drains=123455, rss=1023 * MIB)):
+        text = rendered(view_numbers, width=width)
+        lines = text.splitlines()
+        assert len(lines) <= 7
+        assert all(len(line) <= width for line in lines), text
+        assert lines[1].split()[0] in ("written", "wrote")  # labels whole, not cut
+
+
+def test_live_view_at_40_columns_matches_snapshot(snapshot):
+    text = rendered(numbers(), width=40)
+    assert "64.0 MiB" in text and "ETA" in text
+    snapshot("live_40.txt", text)
 
 
 def test_a_pipe_of_unknown_size_has_no_total_and_no_eta(snapshot):
