@@ -102,18 +102,21 @@ class LiveView:
         self._live: Live | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._signals: list[int] = []
+        self._continued = False  # set on SIGCONT: the process was stopped since the last draw
+        self._previous_cont: Any = None
 
     def start(self) -> None:
         """Call inside the running loop, just before the copy starts."""
         loop = asyncio.get_running_loop()
-        for signum, handler in ((signal.SIGTSTP, self._suspend), (signal.SIGCONT, self._resume)):
-            if signal.getsignal(signum) == signal.SIG_IGN:
-                continue  # no job control here (an ignored signal stays ignored)
-            try:
-                loop.add_signal_handler(signum, handler)
-                self._signals.append(signum)
-            except (ValueError, RuntimeError, NotImplementedError):
-                pass  # not the main thread: job control stays the default
+        try:
+            # A plain handler, not the loop's: it must run before any redraw that follows
+            # the stop, and the loop may run a due timer before its own signal callbacks.
+            self._previous_cont = signal.signal(signal.SIGCONT, self._on_continue)
+            if signal.getsignal(signal.SIGTSTP) != signal.SIG_IGN:  # ignored stays ignored
+                loop.add_signal_handler(signal.SIGTSTP, self._suspend)
+                self._signals.append(signal.SIGTSTP)
+        except (ValueError, RuntimeError, NotImplementedError):
+            pass  # not the main thread: job control keeps its defaults
         self._redraw()
 
     def stop(self) -> None:
@@ -125,6 +128,9 @@ class LiveView:
         for signum in self._signals:
             loop.remove_signal_handler(signum)
         self._signals = []
+        if self._previous_cont is not None:
+            signal.signal(signal.SIGCONT, self._previous_cont)
+            self._previous_cont = None
         self._erase()
 
     def _show(self) -> Live:
@@ -146,6 +152,7 @@ class LiveView:
         """Drop the view without erasing: the lines above the cursor are not ours now."""
         if self._live is not None:
             forget_position(self._live)
+            self._live.console.line()  # the cursor was left at the end of the view
             self._erase()
 
     def _suspend(self) -> None:
@@ -160,9 +167,14 @@ class LiveView:
         if signal.SIGTSTP in self._signals:
             asyncio.get_running_loop().add_signal_handler(signal.SIGTSTP, self._suspend)
 
-    def _resume(self) -> None:
-        # After SIGTSTP the view is already erased; after a SIGSTOP from elsewhere, the
-        # shell has printed below it meanwhile, so the view starts again from the cursor.
+    def _on_continue(self, signum: int, frame: Any) -> None:
+        self._continued = True
+
+    def _after_stop(self) -> None:
+        """After Ctrl-Z the view was erased before the stop, so there is nothing to do;
+        after a SIGSTOP from elsewhere the shell may have printed below the view
+        meanwhile, so the view starts again from the cursor."""
+        self._continued = False
         self._forget()
 
     def _schedule(self) -> None:
@@ -170,6 +182,8 @@ class LiveView:
         self._timer = loop.call_later(REFRESH_INTERVAL_S, self._redraw)
 
     def _redraw(self) -> None:
+        if self._continued:
+            self._after_stop()
         renderable = self._renderable()
         if in_foreground():
             self._show().update(renderable, refresh=True)
