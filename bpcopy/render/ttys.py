@@ -2,7 +2,8 @@
 
 - `same_terminal(a, b)`: do two descriptors lead to one terminal? /dev/tty has a device
   number of its own (5,0), not that of the /dev/pts/N it stands for, so equal device
-  numbers are not the only test: a terminal's session (tcgetsid) names it too.
+  numbers are not the only test: the session a terminal controls (tcgetsid), or its
+  foreground process group, names it too.
 - `view_would_collide(...)`: the live view redraws stderr's terminal in place, so it must
   stay off when the copy reads from or writes to that same terminal; it would draw over
   the data, or hide what the user types.
@@ -84,9 +85,20 @@ def _is_terminal(fd: int) -> bool:
 
 
 def _session_of(fd: int) -> int | None:
+    """The session whose controlling terminal `fd` is (tcgetsid, which Python's os
+    module lacks: the TIOCGSID ioctl where termios has it, else the foreground
+    process group, which also belongs to one terminal only)."""
+    import fcntl
+    import struct
+    import termios
+
+    request = getattr(termios, "TIOCGSID", None)
     try:
-        return os.tcgetsid(fd)
-    except (OSError, AttributeError):
+        if request is not None:
+            answer = fcntl.ioctl(fd, request, struct.pack("i", 0))
+            return int(struct.unpack("i", answer)[0])
+        return -os.tcgetpgrp(fd)  # negative: never equal to a session id
+    except OSError:
         return None
 
 
