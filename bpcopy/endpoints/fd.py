@@ -31,6 +31,8 @@ from typing import Any
 from bpcopy.endpoints.pacing import Pacer
 from bpcopy.streams import Readable, Writable
 
+PROC_ROOT = "/proc"  # a setting, so tests can take /proc away (as on macOS)
+
 
 def waits_for_readiness(fd: int) -> bool:
     """True for descriptors that can block indefinitely: pipes, FIFOs, sockets, ttys."""
@@ -243,7 +245,7 @@ def _reopen_nonblocking(fd: int, writing: bool) -> int | None:
     """
     access = os.O_WRONLY if writing else os.O_RDONLY
     try:
-        return os.open(f"/proc/self/fd/{fd}",
+        return os.open(f"{PROC_ROOT}/self/fd/{fd}",
                        access | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
     except OSError:
         return None
