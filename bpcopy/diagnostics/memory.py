@@ -38,11 +38,6 @@ class RssReader:
         fields = os.pread(self._statm, 128, 0).split(None, 2)
         return int(fields[1]) * _PAGE_SIZE
 
-    def close(self) -> None:
-        if self._statm is not None:
-            os.close(self._statm)
-            self._statm = None
-
 
 def maxrss_unit(platform: str = sys.platform) -> int | None:
     """Bytes per unit of ru_maxrss on `platform`, or None where it is not known."""
