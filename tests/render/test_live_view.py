@@ -2,6 +2,7 @@
 from the loop's timer."""
 
 import asyncio
+import os
 
 import pytest
 from render_inputs import MARK, MIB
@@ -124,3 +125,38 @@ def test_a_real_copy_drives_the_view_from_the_loop_timer(tmp_path, monkeypatch):
     assert all(later.bytes >= earlier.bytes for earlier, later
                in zip(seen, seen[1:], strict=False))
     assert view._timer is None and view._live is None
+
+
+def test_memory_stays_flat_over_hundreds_of_redraws():
+    """Every redraw shows new figures; rich would remember the width of each string it
+    measured (some 2 MiB over a long copy). The view empties those caches after each
+    redraw, so what it holds does not grow with the copy's duration."""
+    import gc
+    import tracemalloc
+
+    from rich.live import Live
+
+    with open(os.devnull, "w") as null:
+        console = Console(file=null, force_terminal=True, width=100, color_system="standard")
+        view = Live(console=console, auto_refresh=False, transient=True,
+                    redirect_stdout=False, redirect_stderr=False)
+        view.start()
+
+        def redraw(step: int) -> None:
+            view.update(render_live(numbers(written=step * 4096, rate_bps=step * 1.5,
+                                            elapsed_s=step / 10, pauses=step, drains=step,
+                                            rss=20 * MIB + step * 4096)), refresh=True)
+            live.forget_measurements()
+
+        for step in range(100):  # styles, colours and the like, cached once
+            redraw(step)
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for step in range(200, 350):
+            redraw(step)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        view.stop()
+    assert grown < 32 * 1024, f"{grown} bytes kept after 150 redraws"
