@@ -18,7 +18,6 @@ This module knows names and strings only; every output that shows a name goes th
 from __future__ import annotations
 
 import os
-import unicodedata
 from typing import Any
 
 # Characters that never need quoting (GNU's list for its shell styles).
@@ -87,6 +86,11 @@ def _is_clean(name: str) -> bool:
 
 
 def _needs_escape(char: str) -> bool:
+    code = ord(char)
+    if code < 128:  # ASCII: the controls and DEL; unicodedata is loaded only beyond it
+        return code < 32 or code == 127
+    import unicodedata
+
     return unicodedata.category(char) in _ESCAPED_CATEGORIES
 
 
