@@ -16,12 +16,12 @@ Rules:
 4. A copy has two stretches, and a signal reaches each its own way:
    - before the event loop runs the copy (opening the ends), a Python handler raises
      `Interrupted`, which also breaks out of a blocking open();
-   - while the loop runs it, the signal wakes the loop, which calls the copy back from a
-     callback of its own, and the copy ends through its streams: an exception raised
-     inside a stream callback would leave the streams half-updated. The wake-up is
-     asyncio's own technique (`signal.set_wakeup_fd` on a pipe the loop watches), not
-     `loop.add_signal_handler`, which checks each signal against `signal.valid_signals()`
-     (64 enum conversions, some 0.6 ms here per call, two calls per signal per copy).
+   - while the loop runs it, the Python handler schedules the copy's callback on the
+     loop (`call_soon_threadsafe`), and the copy ends through its streams: an exception
+     raised inside a stream callback would leave the streams half-updated. A pipe wakes
+     the loop meanwhile (`_Wakeup`). This is what `loop.add_signal_handler` does, without
+     its cost: it checks each signal against `signal.valid_signals()` (64 enum
+     conversions, some 0.6 ms here per call, two calls per signal per copy).
 5. SIGUSR1 asks for the summary so far, as it does of dd: `status_requests(report)`
    calls `report()` on the running loop, and the copy goes on.
 6. Outside the main thread Python cannot handle signals: the window does nothing there, and
@@ -93,14 +93,14 @@ class EndingSignals:
         self.signums = signums
         self.caught: Interrupted | None = None
         self._originals: dict[int, Any] = {}
-        self._on_loop = False
+        self._deliver: Callable[[int], None] | None = None  # set while on the loop
 
     def __enter__(self) -> EndingSignals:
         if threading.current_thread() is not threading.main_thread():
             return self  # rule 6
         for signum in self.signums:
             if _is_ours(signum):
-                self._originals[signum] = raw_signal.signal(signum, self._raise)
+                self._originals[signum] = raw_signal.signal(signum, self._handle)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -118,9 +118,10 @@ class EndingSignals:
             self.caught = Interrupted(signum)
         return self.caught
 
-    def _raise(self, signum: int, frame: Any) -> None:
-        if not self._on_loop:  # on the loop, the wake-up delivers it (rule 4)
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self._deliver is None:
             raise self.interrupt(signum)
+        self._deliver(signum)  # rule 4: on the loop, never inside a stream's callback
 
     @contextmanager
     def delivered_to(self, loop: Any, end: Callable[[BaseException], None]) -> Iterator[None]:
@@ -128,14 +129,12 @@ class EndingSignals:
 
         Leaving closes the window: the copy has committed or discarded its destination.
         """
-        callbacks = {signum: (lambda signum=signum: end(self.interrupt(signum)))
-                     for signum in self._originals}
-        with _called_on_loop(loop, callbacks):
-            self._on_loop = bool(callbacks)
+        with _waking(loop, tuple(self._originals)):
+            self._deliver = lambda signum: loop.call_soon_threadsafe(end, self.interrupt(signum))
             try:
                 yield
             finally:
-                self._on_loop = False
+                self._deliver = None
                 self.restore_originals()
 
 
@@ -151,25 +150,31 @@ def status_requests(report: Callable[[], None]) -> Iterator[None]:
         return
     import asyncio
 
-    previous = raw_signal.signal(STATUS_SIGNAL, _wake_only)
+    loop = asyncio.get_running_loop()
+    previous = raw_signal.signal(STATUS_SIGNAL,
+                                 lambda signum, frame: loop.call_soon_threadsafe(report))
     try:
-        with _called_on_loop(asyncio.get_running_loop(), {STATUS_SIGNAL: report}):
+        with _waking(loop, (STATUS_SIGNAL,)):
             yield
     finally:
         raw_signal.signal(STATUS_SIGNAL, previous)
 
 
-def _wake_only(signum: int, frame: Any) -> None:
-    """A Python handler that does nothing: the wake-up byte does the work (rule 4)."""
-
-
 class _Wakeup:
-    """The pipe that signals wake the loop through: the C-level handler writes each
-    signal's number into it (`signal.set_wakeup_fd`), and the loop reads it and calls the
-    callback registered for that signal. One pipe serves every window that is open."""
+    """A pipe that wakes the loop when a signal arrives.
+
+    Python runs a signal's handler in the main thread, between two steps of its code; a
+    loop asleep in epoll_wait takes no step until something wakes it, and a signal taken
+    by another thread (the pipeline's sampler) or just before the wait would not. So the
+    C-level handler writes the signal's number into this pipe (`signal.set_wakeup_fd`),
+    which the loop watches: it wakes, the Python handler runs, and that schedules the
+    work with `loop.call_soon_threadsafe`. The bytes themselves say nothing more, except
+    for signals of someone else's (the live view's SIGTSTP, through asyncio's own
+    handlers): those are passed on to the wake-up descriptor that was there before.
+    """
 
     def __init__(self) -> None:
-        self.callbacks: dict[int, Callable[[], None]] = {}
+        self.signums: dict[int, int] = {}  # signal -> how many windows want it
         self.fds: tuple[int, int] | None = None
         self.previous_fd = -1
         self.loop: Any = None
@@ -180,21 +185,21 @@ class _Wakeup:
         read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.fds, self.loop = (read_fd, write_fd), loop
         self.previous_fd = raw_signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-        loop.add_reader(read_fd, self.dispatch)
+        loop.add_reader(read_fd, self.drain)
 
     def close(self) -> None:
         import os
 
         if self.fds is None:
             return
+        self.drain()
         self.loop.remove_reader(self.fds[0])
         raw_signal.set_wakeup_fd(self.previous_fd)
-        self.dispatch()  # a signal that came while closing is still answered
         for fd in self.fds:
             os.close(fd)
         self.fds = self.loop = None
 
-    def dispatch(self) -> None:
+    def drain(self) -> None:
         import os
 
         while self.fds is not None:
@@ -204,31 +209,35 @@ class _Wakeup:
                 return
             if not numbers:
                 return
-            for signum in numbers:
-                callback = self.callbacks.get(signum)
-                if callback is not None:
-                    callback()
+            others = bytes(signum for signum in numbers if signum not in self.signums)
+            if others and self.previous_fd >= 0:
+                try:
+                    os.write(self.previous_fd, others)
+                except OSError:
+                    pass
 
 
 _WAKEUP = _Wakeup()
 
 
 @contextmanager
-def _called_on_loop(loop: Any, callbacks: dict[int, Callable[[], None]]) -> Iterator[None]:
-    """While inside, each signal in `callbacks` calls its callback on `loop`. The signal
-    needs a Python handler meanwhile (the caller's), or Python never hears of it."""
-    if not callbacks:
+def _waking(loop: Any, signums: tuple[int, ...]) -> Iterator[None]:
+    """While inside, `signums` wake `loop` (their Python handlers do the rest)."""
+    if not signums:
         yield
         return
     if _WAKEUP.fds is None:
         _WAKEUP.open(loop)
-    _WAKEUP.callbacks.update(callbacks)
+    for signum in signums:
+        _WAKEUP.signums[signum] = _WAKEUP.signums.get(signum, 0) + 1
     try:
         yield
     finally:
-        for signum in callbacks:
-            _WAKEUP.callbacks.pop(signum, None)
-        if not _WAKEUP.callbacks:
+        for signum in signums:
+            _WAKEUP.signums[signum] -= 1
+            if not _WAKEUP.signums[signum]:
+                del _WAKEUP.signums[signum]
+        if not _WAKEUP.signums:
             _WAKEUP.close()
 
 

@@ -25,7 +25,7 @@ def test_the_window_handles_every_terminating_signal_and_gives_each_back() -> No
     before = {signum: signal.getsignal(signum) for signum in TERMINATING_SIGNALS}
     with EndingSignals() as window:
         for signum in TERMINATING_SIGNALS:
-            assert signal.getsignal(signum) == window._raise
+            assert signal.getsignal(signum) == window._handle
     assert {signum: signal.getsignal(signum) for signum in TERMINATING_SIGNALS} == before
 
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bpcopy.names import quote
+
 # A side must be busy this much longer than the other, and for this share of the copy,
 # before we blame it; below that, both kept up and the time went elsewhere.
 _DOMINANCE = 1.5
@@ -53,7 +55,7 @@ def describe(error: BaseException) -> str:
     file, then the operating system's reason."""
     if isinstance(error, OSError) and error.filename is not None:
         reason = error.strerror or str(error)
-        return f"'{error.filename}': {reason}"
+        return f"{quote(error.filename)}: {reason}"
     return str(error) or type(error).__name__
 
 

@@ -6,11 +6,15 @@ Every test sends real signals to real processes (bash, nohup, bpcopy)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import resource
+import shutil
 import signal
+import struct
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -245,6 +249,7 @@ def test_sigusr1_under_json_prints_nothing(tmp_path: Path) -> None:
 def test_sigusr1_prints_above_the_live_view_on_a_terminal(tmp_path: Path) -> None:
     content = make_file(tmp_path / "src", 2 * 1024 * 1024)
     leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     try:
         process = subprocess.Popen([*BPCOPY, "src", "dst", "--sink-rate", "2MiB/s",
                                     "--color", "never"], cwd=tmp_path,
@@ -275,3 +280,44 @@ def test_sigusr1_prints_above_the_live_view_on_a_terminal(tmp_path: Path) -> Non
     in_progress = text.index("bpcopy: copy in progress")
     assert "written" in text[in_progress:]  # the live view is drawn again below it
     assert "copy complete" in text[in_progress:]
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_ctrl_c_after_ctrl_z_and_fg_still_ends_the_copy_in_order(tmp_path: Path) -> None:
+    """The live view's Ctrl-Z handling and the terminating signals share the loop's
+    wake-up: after a stop and a continue, Ctrl-C still cleans up and ends bpcopy."""
+    sparse_file(tmp_path / "src", 16 * 1024 * 1024)
+    socket = f"bpcopy-signals-{os.getpid()}"
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, check=True,
+                              timeout=HANG_TIMEOUT_S).stdout.decode()
+
+    def wait_for(text: str, after: int = 0) -> str:
+        deadline = time.monotonic() + HANG_TIMEOUT_S
+        while time.monotonic() < deadline:
+            screen = tmux("capture-pane", "-p", "-t", "t", "-S", "-200")
+            if screen.count(text) > after:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared:\n{screen}")
+
+    tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "50", "-c", str(tmp_path),
+         "env", "PS1=$ ", "bash", "--norc", "--noprofile")
+    try:
+        wait_for("$")
+        tmux("send-keys", "-t", "t", f"{COMMAND} src dst --sink-rate 1MiB/s", "Enter")
+        wait_for("ETA")
+        tmux("send-keys", "-t", "t", "C-z")
+        wait_for("Stopped")
+        tmux("send-keys", "-t", "t", "fg", "Enter")
+        wait_for_copy_to_write(tmp_path, 2 * 1024 * 1024)  # copying again
+        tmux("send-keys", "-t", "t", "C-c")
+        wait_for("interrupted by SIGINT")
+        tmux("send-keys", "-t", "t", "echo status-$?", "Enter")
+        screen = wait_for("status-1", after=0)
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True,
+                       check=False)
+    assert "status-130" in screen
+    assert dir_entries(tmp_path) == ["src"]
