@@ -15,13 +15,13 @@ differ between alike cycles and is kept as a range: times, and the buffer length
 
 Memory stays flat whatever the size of the copy: the records before and in the first
 cycle, at most HEAD_RUNS runs of alike cycles in order, the current run, a tally of any
-further runs by kind (at most TALLY_KINDS kinds), at most ENDING_RECORDS records after
-'end' or 'error', and write latencies for at most LATENCY_SIZES chunk sizes.
+further runs by kind (at most TALLY_KINDS kinds) and at most ENDING_RECORDS records from
+'end' or 'error' on.
 
-Theory of operation: the per-chunk work is a few list operations and comparisons.
-A cycle's kind is a tuple of tokens; its timing-dependent values are a short list of
-"measures" (None where the cycle has no such event) folded into the run's minima and
-maxima when the next chunk arrives.
+Theory of operation: the per-chunk work is a few attribute updates and comparisons
+(about 2 µs a cycle; it runs only with --explain). A cycle's kind is a list of tokens;
+when the next chunk arrives it is compared with the current run's kind, and its
+timing-dependent values widen that run's ranges.
 """
 
 from __future__ import annotations
@@ -35,21 +35,12 @@ HEAD_RUNS = 6
 TALLY_KINDS = 8
 FIRST_CYCLE_RECORDS = 16  # a cycle has four records in the usual shapes
 ENDING_RECORDS = 16
-LATENCY_SIZES = 8
 
 # Tokens of a cycle's kind (a chunk's token is (bytes, write_ok, paused)).
 PAUSE = "pause"
 RESUME = "resume"
 DRAIN = "drain"
-
-# Positions in a cycle's measures (and a run's minima and maxima).
-WRITABLE_AT_CHUNK = 0    # writable_length in the chunk's record
-READABLE_AT_CHUNK = 1    # readable_length in the chunk's record
-DRAIN_AFTER = 2          # seconds from the chunk's record to the cycle's 'drain'
-READABLE_AT_DRAIN = 3    # readable_length at 'drain' (the paused reader's read-ahead)
-PAUSED_FOR = 4           # seconds from the cycle's 'pause' to its 'resume'
-CYCLE_TIME = 5           # seconds from the chunk's record to the next cycle (or the end)
-MEASURES = 6
+CHUNK = "chunk"
 
 
 @dataclass(frozen=True)
@@ -61,7 +52,6 @@ class RunSetup:
     write_hwm: int
     source: str = "SRC"
     destination: str = "DST"
-    source_size: int | None = None
     sink_delay: float = 0.0
     sink_rate: float | None = None
     sink_jitter: float = 0.0
@@ -79,61 +69,87 @@ class Record:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
+Span = tuple[float, float]
+
+
+def _widen(span: Span | None, other: Span | None) -> Span | None:
+    if span is None:
+        return other
+    if other is None:
+        return span
+    return (min(span[0], other[0]), max(span[1], other[1]))
+
+
 class Run:
-    """Alike cycles, back to back (or, in the tally, of one kind wherever they came)."""
+    """Alike cycles back to back (in the tally: of one kind, wherever they came).
 
-    __slots__ = ("kind", "first", "last", "count", "runs", "low", "high", "t_first",
-                 "t_last", "bytes")
+    The ranges are (lowest, highest) over the cycles: `writable` is writable_length
+    after write(); `drain_after` the seconds from the chunk's record to the cycle's
+    'drain' and `readable_at_drain` the readable's read-ahead then (None without a
+    'drain'); `cycle` the seconds from one chunk's record to the next (or to the end).
+    """
 
-    def __init__(self, kind: tuple[Any, ...], seq: int, t: float,
-                 measures: list[float | None], size: int) -> None:
+    __slots__ = ("kind", "first", "last", "count", "runs", "bytes", "writable_low",
+                 "writable_high", "drain_low", "drain_high", "ahead_low", "ahead_high",
+                 "cycle_low", "cycle_high")
+
+    def __init__(self, kind: list[Any], seq: int, size: int, writable: int,
+                 drain_after: float | None, readable_at_drain: int, cycle: float) -> None:
         self.kind = kind
         self.first = self.last = seq
-        self.count = 1
-        self.runs = 1
-        self.low = list(measures)
-        self.high = list(measures)
-        self.t_first = self.t_last = t
+        self.count = self.runs = 1
         self.bytes = size
+        self.writable_low = self.writable_high = writable
+        self.drain_low = self.drain_high = drain_after
+        self.ahead_low = self.ahead_high = readable_at_drain
+        self.cycle_low = self.cycle_high = cycle
 
-    def add(self, seq: int, t: float, measures: list[float | None], size: int) -> None:
-        self.count += 1
-        self.last = seq
-        self.t_last = t
-        self.bytes += size
-        low, high = self.low, self.high
-        for index in range(MEASURES):
-            value = measures[index]
-            if value is not None:
-                if low[index] is None or value < low[index]:
-                    low[index] = value
-                if high[index] is None or value > high[index]:
-                    high[index] = value
+    @property
+    def writable(self) -> Span:
+        return (self.writable_low, self.writable_high)
 
-    def merge(self, other: Run) -> None:
-        """Fold a whole run into this tally entry."""
-        self.count += other.count
-        self.runs += other.runs
-        self.first = min(self.first, other.first)
-        self.last = max(self.last, other.last)
-        self.t_first = min(self.t_first, other.t_first)
-        self.t_last = max(self.t_last, other.t_last)
-        self.bytes += other.bytes
-        for index in range(MEASURES):
-            for mine, theirs, pick in ((self.low, other.low, min),
-                                       (self.high, other.high, max)):
-                if theirs[index] is not None:
-                    mine[index] = (theirs[index] if mine[index] is None
-                                   else pick(mine[index], theirs[index]))
+    @property
+    def drain_after(self) -> Span | None:
+        return None if self.drain_low is None else (self.drain_low, self.drain_high or 0.0)
 
-    def events(self, token: str) -> int:
-        """How many `token` events ('pause', 'drain', 'resume') these cycles had."""
-        return self.count * self.kind.count(token)
+    @property
+    def readable_at_drain(self) -> Span | None:
+        return None if self.drain_low is None else (self.ahead_low, self.ahead_high)
+
+    @property
+    def cycle(self) -> Span:
+        return (self.cycle_low, self.cycle_high)
 
     @property
     def chunk(self) -> tuple[int, bool, bool]:
         """(bytes, write_ok, paused) of these cycles' chunk."""
         return next(token for token in self.kind if isinstance(token, tuple))
+
+    def events(self, token: str) -> int:
+        """How many `token` events ('pause', 'drain', 'resume') these cycles had."""
+        return self.count * self.kind.count(token)
+
+    def merge(self, other: Run) -> None:
+        """Fold a whole run into this one (the tally's entries)."""
+        self.count += other.count
+        self.runs += other.runs
+        self.first = min(self.first, other.first)
+        self.last = max(self.last, other.last)
+        self.bytes += other.bytes
+        self.writable_low, self.writable_high = _widen(self.writable, other.writable) \
+            or (0, 0)
+        drain = _widen(self.drain_after, other.drain_after)
+        ahead = _widen(self.readable_at_drain, other.readable_at_drain)
+        self.drain_low, self.drain_high = drain if drain else (None, None)
+        self.ahead_low, self.ahead_high = ahead if ahead else (0, 0)
+        self.cycle_low, self.cycle_high = _widen(self.cycle, other.cycle) or (0.0, 0.0)
+
+    def copy(self) -> Run:
+        twin = Run.__new__(Run)
+        for name in Run.__slots__:
+            setattr(twin, name, getattr(self, name))
+        twin.kind = list(self.kind)
+        return twin
 
 
 @dataclass
@@ -143,27 +159,40 @@ class Story:
     setup: RunSetup
     opening: list[Record]              # records before the first chunk ('resume')
     first_cycle: list[Record]          # the first cycle's records, in the trace's order
-    runs: list[Run]                    # the first HEAD_RUNS runs, in order
-    tally: list[Run]                   # later runs by kind (kind () holds the rest)
-    last_run: Run | None               # the run the copy ended in, if not in `runs`
-    ending: list[Record]               # from 'end' or 'error' on
+    runs: list[Run]                    # runs in order: the first cycle is runs[0]
+    tally: list[Run]                   # later runs by kind (kind [] holds the rest)
+    last_run: Run | None               # the run the copy ended in, when runs were tallied
+    ending: list[Record]                # from 'end' or 'error' on
     chunks: int
     bytes: int
     pauses: int
     resumes: int
     drains: int
     false_writes: int
-    longest_pause: tuple[float, int] | None       # (seconds, chunk it followed)
-    fullest_readable: tuple[int, int, str] | None  # (bytes, chunk, 'chunk' or 'drain')
-    fullest_writable: tuple[int, int] | None       # (bytes, chunk)
-    last_drained: tuple[int, int] | None           # (chunk, bytes up to it) at the last 'drain'
-    last_chunk: Record | None
-    write_latency: dict[int, tuple[int, float, float]]  # size -> (writes, total s, min s)
+    last_seq: int                                   # the last chunk's number
+    longest_pause: tuple[float, int] | None         # (seconds, the chunk it followed)
+    fullest_readable: tuple[int, int, str] | None   # (bytes, chunk, 'chunk' or 'drain')
+    fullest_writable: tuple[int, int] | None        # (bytes, chunk)
+    last_drained: tuple[int, int] | None            # (chunk, bytes read by then)
     pauses_after_end: int
 
     @property
     def all_runs(self) -> list[Run]:
         return [*self.runs, *self.tally, *([self.last_run] if self.last_run else [])]
+
+    def write_times(self) -> dict[int, tuple[int, float]]:
+        """Chunk size -> (writes timed, quickest): the time from a chunk's record to
+        'drain', in cycles where that chunk alone was buffered (so it is the time of
+        that one write)."""
+        times: dict[int, tuple[int, float]] = {}
+        for run in self.all_runs:
+            if not run.kind or run.drain_low is None:
+                continue
+            size = run.chunk[0]
+            if run.writable_low == run.writable_high == size:
+                count, quickest = times.get(size, (0, run.drain_low))
+                times[size] = (count + run.count, min(quickest, run.drain_low))
+        return times
 
 
 class Explainer:
@@ -180,26 +209,33 @@ class Explainer:
         self._run: Run | None = None
         # The open cycle.
         self._kind: list[Any] | None = None
-        self._measures: list[float | None] = [None] * MEASURES
         self._seq = 0
         self._size = 0
         self._chunk_t = 0.0
-        self._cycle_pause_t: float | None = None
-        self._pending_pause: tuple[float, int] | None = None
-        # Tallies.
+        self._writable = 0
+        self._drain_after: float | None = None
+        self._readable_at_drain = 0
+        # A 'pause' waits for the next record to tell whose it is (-1.0: none waits).
+        self._pending_pause_t = -1.0
+        self._pending_pauses = 0
+        # Counts and extremes, as plain numbers: they change on every chunk.
         self.chunks = 0
         self.bytes = 0
         self.pauses = 0
         self.resumes = 0
         self.drains = 0
         self.false_writes = 0
-        self._paused_at: tuple[float, int] | None = None
-        self._longest_pause: tuple[float, int] | None = None
-        self._fullest_readable: tuple[int, int, str] | None = None
-        self._fullest_writable: tuple[int, int] | None = None
-        self._last_drained: tuple[int, int] | None = None
-        self._last_chunk: tuple[Any, ...] | None = None
-        self._latency: dict[int, list[float]] = {}
+        self._paused_t = -1.0  # when the reader was paused, while it is
+        self._paused_seq = 0
+        self._longest_pause = -1.0
+        self._longest_pause_seq = 0
+        self._max_readable = 0
+        self._max_readable_seq = 0
+        self._max_readable_at = CHUNK
+        self._max_writable = 0
+        self._max_writable_seq = 0
+        self._drained_seq = 0  # the chunk before the latest 'drain' (0: none came)
+        self._drained_bytes = 0
         self._pauses_after_end = 0
 
     # -- the trace-writer calls ---------------------------------------------------------
@@ -216,91 +252,93 @@ class Explainer:
         self.bytes += size
         if not write_ok:
             self.false_writes += 1
-        token = (size, write_ok, paused)
-        pending = self._pending_pause
-        if pending is None:
-            self._kind = [token]
-            self._cycle_pause_t = None
+        pause_t = self._pending_pause_t
+        if pause_t < 0.0:
+            self._kind = [(size, write_ok, paused)]
         else:
-            self._kind = [PAUSE, token]
-            self._pending_pause = None
-            self._cycle_pause_t = pending[0]
-            self._paused_at = (pending[0], seq)
-        self._measures = [writable_length, readable_length, None, None, None, None]
+            self._kind = [PAUSE, (size, write_ok, paused)]
+            self._pending_pause_t = -1.0
+            self._paused_t = pause_t
+            self._paused_seq = seq
         self._seq = seq
         self._size = size
         self._chunk_t = t
-        self._last_chunk = last = (t, seq, size, write_ok, readable_length,
-                                   writable_length, need_drain, paused, drains, pauses)
-        fullest = self._fullest_writable
-        if fullest is None or writable_length > fullest[0]:
-            self._fullest_writable = (writable_length, seq)
-        fullest_r = self._fullest_readable
-        if fullest_r is None or readable_length > fullest_r[0]:
-            self._fullest_readable = (readable_length, seq, "chunk")
+        self._writable = writable_length
+        self._drain_after = None
+        if writable_length > self._max_writable:
+            self._max_writable = writable_length
+            self._max_writable_seq = seq
+        if readable_length > self._max_readable:
+            self._max_readable = readable_length
+            self._max_readable_seq = seq
+            self._max_readable_at = CHUNK
         if self._keeping_first:
-            if pending is not None:
-                self._first_cycle.append(Record(PAUSE, pending[0], {"pauses": pending[1]}))
-            self._first_cycle.append(Record("chunk", t, _chunk_fields(last)))
+            if pause_t >= 0.0:
+                self._first_cycle.append(Record(PAUSE, pause_t,
+                                                {"pauses": self._pending_pauses}))
+            self._first_cycle.append(Record(CHUNK, t, {
+                "seq": seq, "bytes": size, "write_ok": write_ok,
+                "readable_length": readable_length, "writable_length": writable_length,
+                "need_drain": need_drain, "paused": paused, "drains": drains,
+                "pauses": pauses}))
 
     def pause(self, t: float, pauses: int) -> None:
         self.pauses += 1
-        if self._pending_pause is not None:
+        if self._pending_pause_t >= 0.0:
             self._stray_pause()
         if self._ending is not None:
-            self._paused_at = (t, self._seq)
+            self._paused_t = t
+            self._paused_seq = self._seq
             self._pauses_after_end += 1
             self._keep_ending(Record(PAUSE, t, {"pauses": pauses}))
         else:
-            self._pending_pause = (t, pauses)  # the next record tells whose pause it is
+            self._pending_pause_t = t
+            self._pending_pauses = pauses
 
     def resume(self, t: float, resumes: int) -> None:
         self.resumes += 1
-        if self._pending_pause is not None:
+        if self._pending_pause_t >= 0.0:
             self._stray_pause()
-        paused_at = self._paused_at
-        if paused_at is not None:
-            self._paused_at = None
-            length = t - paused_at[0]
-            longest = self._longest_pause
-            if longest is None or length > longest[0]:
-                self._longest_pause = (length, paused_at[1])
-        if self._kind is None:
+        paused_t = self._paused_t
+        if paused_t >= 0.0:
+            self._paused_t = -1.0
+            if t - paused_t > self._longest_pause:
+                self._longest_pause = t - paused_t
+                self._longest_pause_seq = self._paused_seq
+        kind = self._kind
+        if kind is None:
             self._keep_opening(Record(RESUME, t, {"resumes": resumes}))
             return
-        self._kind.append(RESUME)
-        if self._cycle_pause_t is not None and self._measures[PAUSED_FOR] is None:
-            self._measures[PAUSED_FOR] = t - self._cycle_pause_t
+        kind.append(RESUME)
         if self._keeping_first:
             self._keep_first(Record(RESUME, t, {"resumes": resumes}))
 
     def drain(self, t: float, drains: int, writable_length: int, readable_length: int
               ) -> None:
         self.drains += 1
-        if self._pending_pause is not None:
+        if self._pending_pause_t >= 0.0:
             self._stray_pause()
-        self._last_drained = (self._seq, self.bytes)
-        fullest = self._fullest_readable
-        if fullest is None or readable_length > fullest[0]:
-            self._fullest_readable = (readable_length, self._seq, DRAIN)
-        if self._kind is None:
+        self._drained_seq = self._seq
+        self._drained_bytes = self.bytes
+        if readable_length > self._max_readable:
+            self._max_readable = readable_length
+            self._max_readable_seq = self._seq
+            self._max_readable_at = DRAIN
+        kind = self._kind
+        if kind is None:
             self._keep_opening(Record(DRAIN, t, {"drains": drains}))
             return
-        self._kind.append(DRAIN)
-        measures = self._measures
-        if measures[DRAIN_AFTER] is None:
-            measures[DRAIN_AFTER] = t - self._chunk_t
-            measures[READABLE_AT_DRAIN] = readable_length
-            if measures[WRITABLE_AT_CHUNK] == self._size:
-                # Only this chunk was buffered: the time to 'drain' is its write's time.
-                self._note_latency(self._size, t - self._chunk_t)
+        kind.append(DRAIN)
+        if self._drain_after is None:
+            self._drain_after = t - self._chunk_t
+            self._readable_at_drain = readable_length
         if self._keeping_first:
             self._keep_first(Record(DRAIN, t, {
                 "drains": drains, "writable_length": writable_length,
                 "readable_length": readable_length}))
 
     def event(self, name: str, t: float, fields: dict[str, Any]) -> None:
-        if self._pending_pause is not None:
+        if self._pending_pause_t >= 0.0:
             self._stray_pause()
         if name in ("end", "error") and self._ending is None:
             if self._kind is not None:
@@ -317,16 +355,40 @@ class Explainer:
     # -- folding ------------------------------------------------------------------------
 
     def _close_cycle(self, t: float) -> None:
-        measures = self._measures
-        measures[CYCLE_TIME] = t - self._chunk_t
-        kind = tuple(self._kind or ())
+        """The open cycle is over: it joins the current run, or starts a new one."""
+        kind = self._kind
         run = self._run
+        cycle = t - self._chunk_t
+        drain_after = self._drain_after
         if run is not None and run.kind == kind:
-            run.add(self._seq, self._chunk_t, measures, self._size)
+            # The hot path: widen the run's ranges (low <= high, so one test each).
+            run.count += 1
+            run.last = self._seq
+            run.bytes += self._size
+            writable = self._writable
+            if writable < run.writable_low:
+                run.writable_low = writable
+            elif writable > run.writable_high:
+                run.writable_high = writable
+            if drain_after is not None:
+                if drain_after < run.drain_low:
+                    run.drain_low = drain_after
+                elif drain_after > run.drain_high:
+                    run.drain_high = drain_after
+                ahead = self._readable_at_drain
+                if ahead < run.ahead_low:
+                    run.ahead_low = ahead
+                elif ahead > run.ahead_high:
+                    run.ahead_high = ahead
+            if cycle < run.cycle_low:
+                run.cycle_low = cycle
+            elif cycle > run.cycle_high:
+                run.cycle_high = cycle
             return
         if run is not None:
             self._shelve(run)
-        self._run = Run(kind, self._seq, self._chunk_t, measures, self._size)
+        self._run = Run(kind or [], self._seq, self._size, self._writable, drain_after,
+                        self._readable_at_drain if drain_after is not None else 0, cycle)
         if self._seq == 1:
             # The first cycle is told step by step: it is a run of its own, so the
             # ranges of the runs after it describe only the chunks they name.
@@ -335,46 +397,33 @@ class Explainer:
 
     def _shelve(self, run: Run) -> None:
         """A run is over: keep it in order while there is room, else tally it by kind
-        (kinds past the first TALLY_KINDS - 1 share the catch-all kind ())."""
+        (kinds past the first TALLY_KINDS - 1 share the catch-all kind [])."""
         if len(self._runs) < HEAD_RUNS:
             self._runs.append(run)
             return
-        key = run.kind
+        key = tuple(run.kind)
         if key not in self._tally and len(self._tally) >= TALLY_KINDS - 1:
             key = ()
         tallied = self._tally.get(key)
         if tallied is None:
-            run.kind = key
+            run.kind = list(key)
             self._tally[key] = run
         else:
             tallied.merge(run)
 
     def _stray_pause(self) -> None:
         """A pause that no chunk followed at once belongs to the open cycle."""
-        assert self._pending_pause is not None
-        pause_t, pauses = self._pending_pause
-        self._pending_pause = None
-        self._paused_at = (pause_t, self._seq)
-        record = Record(PAUSE, pause_t, {"pauses": pauses})
+        pause_t = self._pending_pause_t
+        self._pending_pause_t = -1.0
+        self._paused_t = pause_t
+        self._paused_seq = self._seq
+        record = Record(PAUSE, pause_t, {"pauses": self._pending_pauses})
         if self._kind is None:
             self._keep_opening(record)
             return
         self._kind.append(PAUSE)
-        if self._cycle_pause_t is None:
-            self._cycle_pause_t = pause_t
         if self._keeping_first:
             self._keep_first(record)
-
-    def _note_latency(self, size: int, seconds: float) -> None:
-        seen = self._latency.get(size)
-        if seen is None:
-            if len(self._latency) < LATENCY_SIZES:
-                self._latency[size] = [1, seconds, seconds]
-            return
-        seen[0] += 1
-        seen[1] += seconds
-        if seconds < seen[2]:
-            seen[2] = seconds
 
     def _keep_opening(self, record: Record) -> None:
         if len(self._opening) < FIRST_CYCLE_RECORDS:
@@ -393,50 +442,37 @@ class Explainer:
 
     def story(self) -> Story:
         """What was kept so far (call once the copy has settled; it changes nothing)."""
-        runs = list(self._runs)
-        last_run = None if self._run is None else _copy_run(self._run)
+        runs = [run.copy() for run in self._runs]
+        last_run = None if self._run is None else self._run.copy()
         if self._kind is not None:
-            # The copy stopped inside a cycle (nothing closed it): fold that cycle in.
-            kind = tuple(self._kind)
-            if last_run is not None and last_run.kind == kind:
-                last_run.add(self._seq, self._chunk_t, list(self._measures), self._size)
+            # The copy stopped inside a cycle (nothing closed it): count that cycle too.
+            open_cycle = Run(list(self._kind), self._seq, self._size, self._writable,
+                             self._drain_after, self._readable_at_drain, 0.0)
+            if last_run is not None and last_run.kind == open_cycle.kind:
+                last_run.merge(open_cycle)
             else:
                 if last_run is not None:
                     runs.append(last_run)
-                last_run = Run(kind, self._seq, self._chunk_t, list(self._measures),
-                               self._size)
-        tally = [_copy_run(run) for run in self._tally.values()]
-        if last_run is not None and not tally and len(runs) < HEAD_RUNS + 1:
+                last_run = open_cycle
+        tally = [run.copy() for run in self._tally.values()]
+        if last_run is not None and not tally:
             runs.append(last_run)
             last_run = None
-        last = self._last_chunk
         return Story(
             setup=self.setup, opening=list(self._opening),
             first_cycle=list(self._first_cycle), runs=runs, tally=tally,
             last_run=last_run, ending=list(self._ending or []), chunks=self.chunks,
             bytes=self.bytes, pauses=self.pauses, resumes=self.resumes,
-            drains=self.drains, false_writes=self.false_writes,
-            longest_pause=self._longest_pause, fullest_readable=self._fullest_readable,
-            fullest_writable=self._fullest_writable, last_drained=self._last_drained,
-            last_chunk=None if last is None else Record("chunk", last[0],
-                                                        _chunk_fields(last)),
-            write_latency={size: (int(n), total, low)
-                           for size, (n, total, low) in self._latency.items()},
+            drains=self.drains, false_writes=self.false_writes, last_seq=self._seq,
+            longest_pause=(None if self._longest_pause < 0.0 else
+                           (self._longest_pause, self._longest_pause_seq)),
+            fullest_readable=(self._max_readable, self._max_readable_seq,
+                              self._max_readable_at) if self.chunks else None,
+            fullest_writable=(self._max_writable, self._max_writable_seq)
+            if self.chunks else None,
+            last_drained=((self._drained_seq, self._drained_bytes) if self.drains
+                          else None),
             pauses_after_end=self._pauses_after_end)
-
-
-def _copy_run(run: Run) -> Run:
-    copy = Run(run.kind, run.first, run.t_first, list(run.low), 0)
-    copy.last, copy.count, copy.runs = run.last, run.count, run.runs
-    copy.high = list(run.high)
-    copy.t_last, copy.bytes = run.t_last, run.bytes
-    return copy
-
-
-def _chunk_fields(values: tuple[Any, ...]) -> dict[str, Any]:
-    keys = ("seq", "bytes", "write_ok", "readable_length", "writable_length",
-            "need_drain", "paused", "drains", "pauses")
-    return dict(zip(keys, values[1:], strict=True))
 
 
 class TraceTee:
@@ -520,25 +556,27 @@ def sink_cost(setup: RunSetup, story: Story) -> SinkCost:
         if delay:
             return SinkCost("per write", "options", delay)
         return SinkCost("per byte", "options", rate=setup.sink_rate)
-    return _cost_from_write_times(story.write_latency)
+    return _cost_from_write_times(story.write_times())
 
 
-def _cost_from_write_times(latency: dict[int, tuple[int, float, float]]) -> SinkCost:
+def _cost_from_write_times(times: dict[int, tuple[int, float]]) -> SinkCost:
     import math
 
-    sizes = sorted(size for size, (count, _, _) in latency.items()
+    sizes = sorted(size for size, (count, _) in times.items()
                    if count >= _WRITES_PER_SIZE and size > 0)
     if len(sizes) < 2 or sizes[-1] < _SIZE_RATIO * sizes[0]:
-        seen = ", ".join(f"{size}" for size in sorted(latency)) or "none"
-        return SinkCost("unknown", f"all timed writes had one size ({seen} bytes)"
-                        if len(latency) == 1 else
-                        f"too few writes of different sizes were timed ({seen} bytes)")
+        seen = ", ".join(str(size) for size in sorted(times)) or "none"
+        if len(times) == 1:
+            return SinkCost("unknown", f"every timed write was {seen} bytes")
+        return SinkCost("unknown", f"too few writes of different sizes were timed "
+                                   f"({seen} bytes)")
     small, large = sizes[0], sizes[-1]
-    t_small, t_large = latency[small][2], latency[large][2]  # the quickest of each size
+    t_small, t_large = times[small][1], times[large][1]  # the quickest of each size
     if t_small <= 0 or t_large <= 0:
         return SinkCost("unknown", "the writes were too quick to time")
     exponent = math.log(t_large / t_small) / math.log(large / small)
-    basis = f"write times: {small} bytes took {t_small:.6f} s, {large} bytes {t_large:.6f} s"
+    basis = (f"the quickest write of {small} bytes took {t_small * 1e3:.3f} ms, "
+             f"of {large} bytes {t_large * 1e3:.3f} ms")
     if exponent >= _PER_BYTE_EXPONENT:
         return SinkCost("per byte", basis, rate=large / t_large)
     if exponent <= _PER_WRITE_EXPONENT:

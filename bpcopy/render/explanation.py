@@ -13,20 +13,16 @@ It knows nothing of streams, files or the command line.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import Any
 
 from bpcopy.diagnostics.explain import (
-    CYCLE_TIME,
     DRAIN,
-    DRAIN_AFTER,
     JUDGE_MIN_S,
     PAUSE,
-    PAUSED_FOR,
-    READABLE_AT_DRAIN,
     RESUME,
     WORST_STALL_S,
-    WRITABLE_AT_CHUNK,
     Record,
     Run,
     SinkCost,
@@ -92,7 +88,7 @@ def _assemble(story: Story, summary: dict[str, Any], width: int, notes: list[str
 def setup_part(story: Story) -> list[str]:
     setup = story.setup
     read_mark, write_mark = setup.read_hwm, setup.write_hwm
-    text = [f"The readable reads {setup.source} in chunks of up to {_bytes(read_mark)}: "
+    text = [f"The readable reads '{setup.source}' in chunks of up to {_bytes(read_mark)}: "
             f"its highWaterMark is {read_mark}. write() returns false once "
             f"writableLength reaches {write_mark}, the writable's highWaterMark."]
     if setup.mode == "pump":
@@ -169,8 +165,10 @@ def first_cycle_part(story: Story) -> list[str]:
                      f"{writable_length}{behind}, not less than writableHighWaterMark "
                      f"({setup.write_hwm}), so write() returned false.")
     if fields["paused"] and any(record.event == PAUSE for record in records):
-        steps.append(f"So {who} called pause(): readableFlowing is now false. (The "
-                     "trace shows 'pause' first: it came inside the 'data' handler.)")
+        paused_by = "pipe() paused the source" if setup.mode == "pipe" else \
+            f"{who} called pause()"
+        steps.append(f"So {paused_by}: readableFlowing is now false. (The trace shows "
+                     "'pause' first: it came inside the 'data' handler.)")
     elif not fields["write_ok"]:
         steps.append(f"{who[0].upper() + who[1:]} ignores that answer: nothing called "
                      "pause(), and the next chunk may come at once.")
@@ -180,7 +178,9 @@ def first_cycle_part(story: Story) -> list[str]:
         if record.event == DRAIN:
             steps.append(_drain_step(record, chunk, setup.read_hwm))
         elif record.event == RESUME:
-            steps.append(f"On 'drain', {who} called resume(), and 'data' flows again.")
+            resumed_by = "pipe() resumed the source" if setup.mode == "pipe" else \
+                f"{who} called resume()"
+            steps.append(f"On 'drain', {resumed_by}, and 'data' flows again.")
     return [f"{number}. {step}" for number, step in enumerate(steps, start=1)]
 
 
@@ -243,7 +243,7 @@ def _run_text(run: Run, first_kind: Any) -> str:
 
 
 def _tally_text(run: Run, first_kind: Any) -> str:
-    if run.kind == ():
+    if not run.kind:
         return (f"{run.count} more cycles of other kinds, between chunks {run.first} and "
                 f"{run.last}.")
     what = "this cycle" if run.kind == first_kind else _kind_text(run.kind)
@@ -283,35 +283,29 @@ def _event_counts(kind: tuple[Any, ...], count: int) -> str:
 
 def _ranges(run: Run) -> str:
     """What varied between alike cycles: timings and buffer lengths, as ranges."""
-    low, high = run.low, run.high
     parts = []
-    if low[DRAIN_AFTER] is not None:
-        parts.append(f"'drain' came {_span(low[DRAIN_AFTER], high[DRAIN_AFTER])} after "
-                     "each chunk's record")
-    if low[READABLE_AT_DRAIN] is not None and high[READABLE_AT_DRAIN]:
-        parts.append(f"readableLength at 'drain' was {_count_span(low, high, READABLE_AT_DRAIN)}")
-    if low[WRITABLE_AT_CHUNK] != high[WRITABLE_AT_CHUNK]:
-        parts.append(f"writableLength after write() was "
-                     f"{_count_span(low, high, WRITABLE_AT_CHUNK)}")
-    if (low[PAUSED_FOR] is None and low[DRAIN_AFTER] is None and run.count > 1
-            and low[CYCLE_TIME] is not None):
-        parts.append(f"each cycle took {_span(low[CYCLE_TIME], high[CYCLE_TIME])}")
+    drain_after, ahead = run.drain_after, run.readable_at_drain
+    if drain_after is not None:
+        parts.append(f"'drain' came {_time_span(drain_after)} after each chunk's record")
+    if ahead is not None and ahead[1]:
+        parts.append(f"readableLength at 'drain' was {_count_span(ahead)}")
+    if run.writable_low != run.writable_high:
+        parts.append(f"writableLength after write() was {_count_span(run.writable)}")
+    if drain_after is None and PAUSE not in run.kind and run.count > 1:
+        parts.append(f"each cycle took {_time_span(run.cycle)}")
     if not parts:
         return ""
     return "Across them, " + "; ".join(parts) + "."
 
 
-def _span(low: float | None, high: float | None) -> str:
-    low, high = low or 0.0, high or 0.0
-    if format_duration(low) == format_duration(high):
-        return format_duration(low)
-    return f"{format_duration(low)} to {format_duration(high)}"
+def _time_span(span: tuple[float, float]) -> str:
+    low, high = format_duration(span[0]), format_duration(span[1])
+    return low if low == high else f"{low} to {high}"
 
 
-def _count_span(low: list[Any], high: list[Any], index: int) -> str:
-    if low[index] == high[index]:
-        return f"{low[index]}"
-    return f"{low[index]} to {high[index]}"
+def _count_span(span: tuple[int, int] | tuple[float, float]) -> str:
+    low, high = span
+    return f"{low}" if low == high else f"{low} to {high}"
 
 
 # -- 4. what stood out ------------------------------------------------------------------
@@ -369,10 +363,9 @@ def _told_in_first_cycle(story: Story, readable: tuple[int, int, str]) -> bool:
 
 def _failure_note(story: Story, summary: dict[str, Any], error: Record | None) -> str:
     message = summary.get("error") or (error.fields.get("message") if error else "")
-    last = story.last_chunk
-    if last is None:
+    if not story.chunks:
         return f"The copy failed before the first chunk: {message}."
-    text = (f"The copy failed at chunk {last.fields['seq']}, with {story.bytes} bytes "
+    text = (f"The copy failed at chunk {story.last_seq}, with {story.bytes} bytes "
             f"read: {message}.")
     drained = story.last_drained
     if drained is not None:
@@ -516,10 +509,17 @@ def _percent(share: float) -> str:
     return f"{min(share, 1.0) * 100:.0f}%"
 
 
+_NUMBER_AND_UNIT = re.compile(r"(\d) (ns|µs|ms|s|B|KiB|MiB|GiB|TiB)\b")
+_GLUE = "\x00"
+
+
 def _wrap(paragraph: str, width: int) -> list[str]:
-    """A paragraph as indented lines; a numbered step or a bullet hangs its lines."""
+    """A paragraph as indented lines; a numbered step or a bullet hangs its lines.
+    A number and its unit stay on one line."""
     head = paragraph.split(" ", 1)[0]
     hang = " " * (len(head) + 1) if head == "-" or head.rstrip(".").isdigit() else ""
-    return textwrap.wrap(paragraph, width=width, initial_indent=INDENT,
-                         subsequent_indent=INDENT + hang, break_long_words=False,
-                         break_on_hyphens=False)
+    glued = _NUMBER_AND_UNIT.sub(lambda match: f"{match[1]}{_GLUE}{match[2]}", paragraph)
+    lines = textwrap.wrap(glued, width=width, initial_indent=INDENT,
+                          subsequent_indent=INDENT + hang, break_long_words=False,
+                          break_on_hyphens=False)
+    return [line.replace(_GLUE, " ") for line in lines]
