@@ -121,8 +121,7 @@ def _simulated_ends(story: Story) -> str:
                      "(--sink-fail-after)")
     if not parts:
         return ""
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:] + "."
+    return _sentence("; ".join(parts))
 
 
 def _device(delay: float, rate: float | None, jitter: float, side: str, verb: str) -> str:
@@ -167,8 +166,8 @@ def first_cycle_part(story: Story) -> list[str]:
     if fields["paused"] and any(record.event == PAUSE for record in records):
         paused_by = "pipe() paused the source" if setup.mode == "pipe" else \
             f"{who} called pause()"
-        steps.append(f"So {paused_by}: readableFlowing is now false. (The trace shows "
-                     "'pause' first: it came inside the 'data' handler.)")
+        steps.append(f"So {paused_by}: readableFlowing is now false. (In the trace, "
+                     "'pause' comes first: it fired inside the 'data' handler.)")
     elif not fields["write_ok"]:
         steps.append(f"{who[0].upper() + who[1:]} ignores that answer: nothing called "
                      "pause(), and the next chunk may come at once.")
@@ -189,12 +188,12 @@ def _drain_step(drain: Record, chunk: Record, read_mark: int) -> str:
     after = format_duration(max(drain.t - chunk.t, 0.0))
     due = drain_due(True, drain.fields["writable_length"])
     text = (f"The writable wrote the {written} bytes and writableLength fell to "
-            f"{drain.fields['writable_length']}. 'drain' came {after} after the chunk's "
-            "record" + (": the buffer emptied after a false write." if due else "."))
+            f"{drain.fields['writable_length']}. 'drain' came {after} later"
+            + (": the buffer emptied after a false write." if due else "."))
     ahead = drain.fields["readable_length"]
     if ahead:
         text += f" Meanwhile the paused readable read ahead: readableLength was {ahead}"
-        text += (" at 'drain', its mark, where it stops reading." if not can_push_more(
+        text += (" at 'drain', its highWaterMark, so it stopped reading." if not can_push_more(
             ahead, read_mark, False) else f" at 'drain', under its mark of {read_mark}.")
     return text
 
@@ -286,7 +285,7 @@ def _ranges(run: Run) -> str:
     parts = []
     drain_after, ahead = run.drain_after, run.readable_at_drain
     if drain_after is not None:
-        parts.append(f"'drain' came {_time_span(drain_after)} after each chunk's record")
+        parts.append(f"'drain' followed each chunk by {_time_span(drain_after)}")
     if ahead is not None and ahead[1]:
         parts.append(f"readableLength at 'drain' was {_count_span(ahead)}")
     if run.writable_low != run.writable_high:
@@ -295,7 +294,7 @@ def _ranges(run: Run) -> str:
         parts.append(f"each cycle took {_time_span(run.cycle)}")
     if not parts:
         return ""
-    return "Across them, " + "; ".join(parts) + "."
+    return _sentence("; ".join(parts))
 
 
 def _time_span(span: tuple[float, float]) -> str:
@@ -421,14 +420,14 @@ def _sink_advice(story: Story, summary: dict[str, Any], cost: SinkCost) -> str:
         larger = _larger_mark(setup.read_hwm)
         writes_then = -(-total // larger)
         how = ("--sink-delay" if cost.basis == "options" else f"measured: {cost.basis}")
-        return (f"The destination's cost is per write ({how}): each write takes about "
+        least = "at least" if cost.basis == "options" else "about"
+        return (f"The destination's cost is per write ({how}): each write takes {least} "
                 f"{format_duration(cost.per_write_s)} whatever its size. Each chunk is one "
-                f"write, so {chunks} writes spent about {format_duration(waited)} "
+                f"write, so {chunks} writes spent {least} {format_duration(waited)} "
                 f"({chunks} x {format_duration(cost.per_write_s)}) of the "
                 f"{format_duration(elapsed)}. A larger read mark means fewer writes: with "
-                f"-H {_mark_option(larger)}, "
-                f"{total} bytes take {writes_then} writes, about "
-                f"{format_duration(writes_then * cost.per_write_s)} of waiting.")
+                f"-H {_mark_option(larger)}, the {total} bytes take {writes_then} writes, "
+                f"{least} {format_duration(writes_then * cost.per_write_s)} of waiting.")
     if cost.kind == "per byte" and cost.rate:
         how = "--sink-rate" if cost.basis == "options" else cost.basis
         return (f"The destination's cost is per byte ({how}): "
@@ -489,6 +488,14 @@ def _larger_mark(mark: int) -> int:
 
 
 # -- text helpers -----------------------------------------------------------------------
+
+
+def _sentence(text: str) -> str:
+    """Capitalised and closed, unless it starts with a name from Node's API
+    (writableLength, 'drain', write()), which keeps its spelling."""
+    first = text.split(" ", 1)[0]
+    keeps_case = first.startswith("'") or "(" in first or first != first.lower()
+    return (text if keeps_case else text[0].upper() + text[1:]) + "."
 
 
 def _plural(count: int, noun: str) -> str:
