@@ -1,5 +1,5 @@
 """How long must a copy last before its verdict means anything? Measures the two facts
-behind bpcopy.diagnostics.explain.JUDGE_MIN_S.
+behind bpcopy.diagnostics.summary.JUDGE_MIN_S.
 
 1. Stalls: the tutorial's 64-byte copy (marks 4), traced, many times. The longest gap
    between two consecutive trace records is a stall of the machine: nothing in that

@@ -507,22 +507,6 @@ class TraceTee:
 
 # -- what the account may conclude --------------------------------------------------------
 
-# Below this, a verdict would outrun its evidence. judge() blames a side once it was busy
-# for 35% of the copy; a stall of the machine (the scheduler running something else)
-# counts as busy time for whichever side had an operation in flight. On a shared 2-core
-# machine, 40 runs of the tutorial's 64-byte copy had single gaps between events of up
-# to 32 ms (median gap 15 µs), and 1-to-16-chunk copies of 64 KiB chunks flipped between
-# all three verdicts. 35 ms / 0.35 = 100 ms: from there on, one stall alone cannot make
-# a side look busy enough to be blamed. (bench/verdict_threshold.py measures it again.)
-JUDGE_MIN_S = 0.1
-WORST_STALL_S = 0.035
-
-
-def too_short_to_judge(elapsed_s: float) -> bool:
-    """Whether a copy was too short for the busy times to mean anything."""
-    return elapsed_s < JUDGE_MIN_S
-
-
 @dataclass(frozen=True)
 class SinkCost:
     """What a write costs the destination: per write, per byte, both, or unknown."""

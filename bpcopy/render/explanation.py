@@ -19,18 +19,22 @@ from typing import Any
 
 from bpcopy.diagnostics.explain import (
     DRAIN,
-    JUDGE_MIN_S,
     PAUSE,
     RESUME,
-    WORST_STALL_S,
     Record,
     Run,
     SinkCost,
     Story,
     sink_cost,
-    too_short_to_judge,
 )
 from bpcopy.diagnostics.reasons import STEERED_BY
+from bpcopy.diagnostics.summary import (
+    BLAME_SHARE,
+    JUDGE_MIN_S,
+    WORST_STALL_S,
+    too_short_to_judge,
+    too_short_verdict,
+)
 from bpcopy.streams.marks import can_push_more, drain_due, write_accepts_more
 from bpcopy.units import format_duration, format_rate, format_size
 
@@ -39,8 +43,6 @@ MAX_LINES = 40
 RUN_LINES = 9  # room for the folded repetition, so the whole account fits MAX_LINES
 INDENT = "  "
 
-# judge()'s share (bpcopy.diagnostics.summary): a side busy less than this is not blamed.
-_BLAME_SHARE = 0.35
 
 
 def explanation_lines(story: Story, summary: dict[str, Any], width: int = WIDTH
@@ -384,12 +386,10 @@ def verdict_part(story: Story, summary: dict[str, Any]) -> list[str]:
     verdict = summary["verdict"]
     if too_short_to_judge(elapsed):
         paragraphs = [
-            f"neither: too short to judge ({format_duration(elapsed)}, "
-            f"{summary['chunks']} chunk{'s' if summary['chunks'] != 1 else ''}; a "
-            f"verdict needs {format_duration(JUDGE_MIN_S)}).",
+            too_short_verdict(elapsed, summary["chunks"]) + ".",
             "Why: a stall of the machine counts as busy time for the side it "
             f"catches, and stalls of up to {format_duration(WORST_STALL_S)} were measured "
-            f"on a busy machine. A side is blamed once busy for {_percent(_BLAME_SHARE)} "
+            f"on a busy machine. A side is blamed once busy for {_percent(BLAME_SHARE)} "
             f"of the copy: under {format_duration(JUDGE_MIN_S)}, one stall could do "
             "that alone."]
     else:

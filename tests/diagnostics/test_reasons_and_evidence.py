@@ -6,14 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bpcopy.diagnostics import reasons as reasons_module
-from bpcopy.diagnostics.explain import (
-    JUDGE_MIN_S,
-    Explainer,
-    RunSetup,
-    sink_cost,
-    too_short_to_judge,
-)
+from bpcopy.diagnostics.explain import Explainer, RunSetup, sink_cost
 from bpcopy.diagnostics.reasons import Reasons
+from bpcopy.diagnostics.summary import JUDGE_MIN_S, judge, too_short_to_judge
 
 
 def test_a_chunk_reason_compares_writable_length_with_the_mark() -> None:
@@ -67,6 +62,16 @@ def test_a_copy_is_too_short_to_judge_below_the_threshold_only() -> None:
     assert too_short_to_judge(0.0007)
     assert too_short_to_judge(JUDGE_MIN_S * 0.99)
     assert not too_short_to_judge(JUDGE_MIN_S)
+
+
+def test_the_summarys_verdict_holds_back_on_a_short_copy() -> None:
+    # The 64-byte tutorial copy: 0.7 ms, the destination busy most of it.
+    assert judge(0.0007, 0.0001, 0.0006, 0.0005, chunks=16) == (
+        "neither: too short to judge (700 µs, 16 chunks; a verdict needs 100 ms)")
+    assert judge(0.0007, 0.0001, 0.0006, 0.0005, chunks=1).startswith(
+        "neither: too short to judge (700 µs, 1 chunk;")
+    # The same shares over a long enough copy are judged.
+    assert judge(0.7, 0.1, 0.6, 0.5, chunks=16).startswith("sink-bound")
 
 
 @pytest.mark.parametrize(("options", "kind"), [

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from bpcopy.diagnostics.explain import JUDGE_MIN_S, Explainer, RunSetup
+from bpcopy.diagnostics.explain import Explainer, RunSetup
+from bpcopy.diagnostics.summary import JUDGE_MIN_S
 from bpcopy.render.explanation import MAX_LINES, WIDTH, explanation_lines
 
 MIB = 1024 * 1024
