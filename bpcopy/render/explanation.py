@@ -69,7 +69,7 @@ def explanation_lines(story: Story, summary: dict[str, Any], width: int = WIDTH
 def _assemble(story: Story, summary: dict[str, Any], width: int, notes: list[str],
               run_lines: int) -> list[str]:
     lines = ["How this copy went, in Node's words"]
-    stood_out = [f"- {note}" for note in notes]
+    stood_out = [f"- {note}" for note in notes] or ["Nothing: every cycle went as above."]
     for title, paragraphs in (("The set-up", setup_part(story)),
                               ("The first cycle, from the trace", first_cycle_part(story)),
                               ("Then", repetition_part(story, width, run_lines)),
@@ -174,7 +174,8 @@ def first_cycle_part(story: Story) -> list[str]:
         steps.append(f"{who[0].upper() + who[1:]} ignores that answer: nothing called "
                      "pause(), and the next chunk may come at once.")
     else:
-        steps.append("Nothing paused: the next chunk may come at once.")
+        steps.append(f"So {who} did not pause: readableFlowing stays true, and the next "
+                     "'data' may follow at once.")
     for record in records:
         if record.event == DRAIN:
             steps.append(_drain_step(record, chunk, setup.read_hwm))
@@ -293,7 +294,7 @@ def _ranges(run: Run) -> str:
     if run.writable_low != run.writable_high:
         parts.append(f"writableLength after write() was {_count_span(run.writable)}")
     if drain_after is None and PAUSE not in run.kind and run.count > 1:
-        parts.append(f"each cycle took {_time_span(run.cycle)}")
+        parts.append(f"from one chunk to the next took {_time_span(run.cycle)}")
     if not parts:
         return ""
     return _sentence("; ".join(parts))
@@ -348,7 +349,7 @@ def stood_out_notes(story: Story, summary: dict[str, Any]) -> list[tuple[int, st
     if setup.mode == "none" and story.false_writes:
         notes.append((5, f"write() returned false {_times(story.false_writes)}, and "
                          "nothing paused the reader."))
-    if (story.resumes > story.drains > 0
+    if (story.resumes == story.drains + 1 and story.drains
             and any(record.event == RESUME for record in story.opening)):
         notes.append((6, f"resume() ran {_times(story.resumes)} for "
                          f"{_plural(story.drains, 'drain')}: the first came before any "
