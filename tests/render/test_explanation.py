@@ -180,7 +180,7 @@ def test_the_tutorials_read_with_mark_4_is_told_with_its_own_numbers(
     assert_counts_match_the_summary(run)
     text = paragraphs(run.lines)
     assert "write() returned true" in text
-    assert "Nothing paused" in text
+    assert "So the pump did not pause: readableFlowing stays true" in text
 
 
 def test_the_tutorials_hello_into_write_mark_4_is_told_with_its_own_numbers(
