@@ -91,7 +91,7 @@ class Run:
 
     __slots__ = ("kind", "first", "last", "count", "runs", "bytes", "writable_low",
                  "writable_high", "drain_low", "drain_high", "ahead_low", "ahead_high",
-                 "cycle_low", "cycle_high")
+                 "cycle_low", "cycle_high", "mixed_events")
 
     def __init__(self, kind: list[Any], seq: int, size: int, writable: int,
                  drain_after: float | None, readable_at_drain: int, cycle: float) -> None:
@@ -103,6 +103,8 @@ class Run:
         self.drain_low = self.drain_high = drain_after
         self.ahead_low = self.ahead_high = readable_at_drain
         self.cycle_low = self.cycle_high = cycle
+        # Only the tally's catch-all entry (kind []) counts its events itself.
+        self.mixed_events: dict[str, int] = {}
 
     @property
     def writable(self) -> Span:
@@ -127,10 +129,20 @@ class Run:
 
     def events(self, token: str) -> int:
         """How many `token` events ('pause', 'drain', 'resume') these cycles had."""
+        if not self.kind:
+            return self.mixed_events.get(token, 0)
         return self.count * self.kind.count(token)
+
+    def become_mixed(self) -> None:
+        """Turn into the tally's catch-all entry: the kind goes, the counts stay."""
+        self.mixed_events = {token: self.events(token) for token in (PAUSE, DRAIN, RESUME)}
+        self.kind = []
 
     def merge(self, other: Run) -> None:
         """Fold a whole run into this one (the tally's entries)."""
+        if not self.kind:
+            for token in (PAUSE, DRAIN, RESUME):
+                self.mixed_events[token] = self.events(token) + other.events(token)
         self.count += other.count
         self.runs += other.runs
         self.first = min(self.first, other.first)
@@ -149,6 +161,7 @@ class Run:
         for name in Run.__slots__:
             setattr(twin, name, getattr(self, name))
         twin.kind = list(self.kind)
+        twin.mixed_events = dict(self.mixed_events)
         return twin
 
 
@@ -406,7 +419,8 @@ class Explainer:
             key = ()
         tallied = self._tally.get(key)
         if tallied is None:
-            run.kind = list(key)
+            if not key:
+                run.become_mixed()
             self._tally[key] = run
         else:
             tallied.merge(run)

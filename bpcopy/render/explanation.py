@@ -51,15 +51,16 @@ def explanation_lines(story: Story, summary: dict[str, Any], width: int = WIDTH
 
     When everything would not fit, the least telling notes of "What stood out" give
     way first (the note on a failure never does), then the folded runs shrink."""
-    notes = stood_out_notes(story, summary)
+    notes = sorted(stood_out_notes(story, summary), key=lambda note: note[0])
+    everything = bool(notes)
     run_lines = RUN_LINES
     while True:
-        lines = _assemble(story, summary, width, [text for _, text in notes], run_lines)
+        lines = _assemble(story, summary, width, [text for _, text in notes], run_lines,
+                          trimmed=everything and not notes)
         if len(lines) <= MAX_LINES:
             return lines
-        if len(notes) > 1 or (notes and notes[-1][0] > 0):
-            notes = sorted(notes)[:-1] if len(notes) > 1 else []
-            notes.sort(key=lambda note: note[0])
+        if notes and (len(notes) > 1 or notes[0][0] > 0):
+            notes = notes[:-1]  # the least telling note gives way first
         elif run_lines > 2:
             run_lines -= 1
         else:
@@ -67,9 +68,11 @@ def explanation_lines(story: Story, summary: dict[str, Any], width: int = WIDTH
 
 
 def _assemble(story: Story, summary: dict[str, Any], width: int, notes: list[str],
-              run_lines: int) -> list[str]:
+              run_lines: int, trimmed: bool = False) -> list[str]:
     lines = ["How this copy went, in Node's words"]
-    stood_out = [f"- {note}" for note in notes] or ["Nothing: every cycle went as above."]
+    stood_out = [f"- {note}" for note in notes]
+    if not notes and not trimmed:
+        stood_out = ["Nothing: every cycle went as above."]
     for title, paragraphs in (("The set-up", setup_part(story)),
                               ("The first cycle, from the trace", first_cycle_part(story)),
                               ("Then", repetition_part(story, width, run_lines)),
@@ -111,6 +114,17 @@ def setup_part(story: Story) -> list[str]:
 
 def _simulated_ends(story: Story) -> str:
     setup = story.setup
+    given = [(option, value) for option, value in (
+        ("--sink-delay", setup.sink_delay and format_duration(setup.sink_delay)),
+        ("--sink-jitter", setup.sink_jitter and format_duration(setup.sink_jitter)),
+        ("--sink-rate", setup.sink_rate and format_rate(setup.sink_rate)),
+        ("--source-delay", setup.source_delay and format_duration(setup.source_delay)),
+        ("--source-rate", setup.source_rate and format_rate(setup.source_rate)),
+        ("--sink-fail-after", setup.sink_fail_after is not None
+         and f"{setup.sink_fail_after} bytes")) if value]
+    if len(given) > 2:  # one by one, they would take half the screen
+        return "Simulated ends: " + ", ".join(f"{option} {value}"
+                                               for option, value in given) + "."
     parts = []
     if setup.sink_delay or setup.sink_rate or setup.sink_jitter:
         parts.append("the destination is slowed: " + _device(
@@ -260,7 +274,7 @@ def _rest_text(runs: list[Run]) -> str:
     pauses = sum(run.events(PAUSE) for run in runs)
     drains = sum(run.events(DRAIN) for run in runs)
     return (f"Chunks {min(run.first for run in runs)} to {max(run.last for run in runs)}: "
-            f"{count} cycles of {len({run.kind for run in runs})} kinds, with {pauses} "
+            f"{count} cycles of {len({tuple(run.kind) for run in runs})} kinds, with {pauses} "
             f"pauses and {drains} drains (the trace shows them one by one).")
 
 

@@ -238,3 +238,16 @@ def test_the_tee_hands_every_call_to_both_writers() -> None:
     feed.end(12)
     assert first.story().runs[1].count == second.story().runs[1].count == 2
     assert first.resumes == second.resumes == 4
+
+
+def test_the_tallys_catch_all_keeps_counting_pauses_and_drains() -> None:
+    explaining = explainer()
+    feed = Feed(explaining)
+    for seq in range(600):
+        feed.pump_cycle(size=1 + seq % 20)  # twenty kinds, far more than the tally holds
+    feed.end(0)
+    story = explaining.story()
+    assert any(not run.kind for run in story.tally)  # the catch-all was needed
+    for token, total in (("pause", story.pauses), ("drain", story.drains),
+                         ("resume", story.resumes - 1)):
+        assert sum(run.events(token) for run in story.all_runs) == total == 600

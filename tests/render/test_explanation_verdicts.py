@@ -147,3 +147,31 @@ def test_neither_end_holding_back_points_at_the_per_chunk_work() -> None:
     text = text_of(explanation_lines(story, summary_for(story, 0.9, verdict)))
     assert verdict in text
     assert "16384 chunks one at a time" in text
+
+
+def test_the_busiest_account_still_fits_one_screen() -> None:
+    """Every part at its longest: slow and failing ends, pipe(), a read-ahead, a dozen
+    kinds of cycle and an error. The least telling notes give way; the failure stays."""
+    setup = RunSetup("pipe", 65536, 4096, source="a-long-source-name.bin",
+                     sink_delay=0.002, sink_rate=MIB, sink_jitter=0.001, source_delay=0.001,
+                     source_rate=8 * MIB, sink_fail_after=10 * MIB)
+    explaining = Explainer(setup)
+    t = 0.0
+    explaining.resume(t, 1)
+    for seq in range(1, 3001):
+        size = 65536 - (seq % 12) * 512
+        t += 0.001
+        explaining.pause(t, seq)
+        explaining.chunk(t, seq, size, False, 0, size, True, True, seq - 1, seq, 0)
+        explaining.drain(t + 0.0005, seq, 0, 65536 if seq % 3 else 0)
+        explaining.resume(t + 0.0006, seq + 1)
+    explaining.event("error", t, {"message": "[Errno 5] Input/output error: 'out.bin'"})
+    story = explaining.story()
+    summary = summary_for(story, 3.5, SINK_BOUND, ok=False,
+                          error="'out.bin': Input/output error",
+                          max_writable_length=65536)
+    lines = explanation_lines(story, summary)
+    assert len(lines) <= MAX_LINES and all(len(line) <= WIDTH for line in lines)
+    text = text_of(lines)
+    assert "The copy failed at chunk 3000" in text
+    assert SINK_BOUND in text
