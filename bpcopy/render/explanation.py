@@ -166,7 +166,7 @@ def first_cycle_part(story: Story) -> list[str]:
     fields = chunk.fields
     size, seq = fields["bytes"], fields["seq"]
     writable_length = fields["writable_length"]
-    steps = [f"'data' delivered chunk {seq}: {_bytes(size)}."]
+    steps = [f"The readable emitted 'data' with chunk {seq}: {_bytes(size)}."]
     caller = "The pump" if setup.mode == "pump" else "pipe()" if setup.mode == "pipe" \
         else "bpcopy"
     queued = writable_length - size
@@ -204,7 +204,7 @@ def _drain_step(drain: Record, chunk: Record, read_mark: int) -> str:
     written = chunk.fields["writable_length"]
     after = format_duration(max(drain.t - chunk.t, 0.0))
     due = drain_due(True, drain.fields["writable_length"])
-    text = (f"The writable wrote the {written} bytes and writableLength fell to "
+    text = (f"The writable flushed the {written} bytes and writableLength fell to "
             f"{drain.fields['writable_length']}. 'drain' came {after} later"
             + (": the buffer emptied after a false write." if due else "."))
     ahead = drain.fields["readable_length"]

@@ -123,7 +123,7 @@ def chunk_records(run: SimpleNamespace) -> list[dict]:
 def assert_first_cycle_matches_the_trace(run: SimpleNamespace) -> None:
     text = paragraphs(run.lines)
     first = chunk_records(run)[0]
-    delivered = re.search(r"'data' delivered chunk (\d+): (\d+) bytes", text)
+    delivered = re.search(r"emitted 'data' with chunk (\d+): (\d+) bytes", text)
     assert delivered and (int(delivered[1]), int(delivered[2])) == (first["seq"],
                                                                       first["bytes"])
     became = re.search(r"writableLength became (\d+)[^.]*?writableHighWaterMark \((\d+)\), "
