@@ -421,6 +421,9 @@ def _evidence_and_advice(story: Story, summary: dict[str, Any]) -> list[str]:
         return [_sink_advice(story, summary, sink_cost(story.setup, story))]
     if verdict.startswith("source-bound"):
         return [_source_advice(story, summary)]
+    if "evenly matched" in verdict:
+        return ["Both ends were busy for about as long: neither held the copy back "
+                "alone, so speeding up one of them alone would gain little."]
     return ["Neither end held the copy back: the time went to moving the bytes "
             f"through bpcopy, {summary['chunks']} chunks one at a time. Fewer, larger "
             "chunks (a larger -H) mean less of that per-chunk work."]
@@ -462,8 +465,12 @@ def _sink_advice(story: Story, summary: dict[str, Any], cost: SinkCost) -> str:
 def _source_advice(story: Story, summary: dict[str, Any]) -> str:
     setup = story.setup
     paused = summary["paused_s"] / summary["elapsed_s"] if summary["elapsed_s"] else 0.0
-    text = (f"The writer waited for data, and backpressure hardly engaged: the reader "
-            f"sat paused for {_percent(paused)} of the copy.")
+    if paused < _HARDLY:
+        text = (f"The writer waited for data, and backpressure hardly engaged: the "
+                f"reader sat paused for {_percent(paused)} of the copy.")
+    else:
+        text = (f"The writer waited for data most of the time, though the reader still "
+                f"sat paused for {_percent(paused)} of the copy, waiting for 'drain'.")
     if setup.source_delay and not setup.source_rate:
         text += (" Each read costs about "
                  f"{format_duration(setup.source_delay)} whatever its size "
@@ -474,6 +481,10 @@ def _source_advice(story: Story, summary: dict[str, Any]) -> str:
     else:
         text += " A larger mark on the writable would not help: the source sets the pace."
     return text
+
+
+# Under this share of the copy spent paused, backpressure "hardly engaged".
+_HARDLY = 0.10
 
 
 def _none_mode_text(story: Story, summary: dict[str, Any]) -> str:

@@ -175,3 +175,23 @@ def test_the_busiest_account_still_fits_one_screen() -> None:
     text = text_of(lines)
     assert "The copy failed at chunk 3000" in text
     assert SINK_BOUND in text
+
+
+def test_a_source_bound_copy_that_still_paused_a_lot_does_not_say_hardly() -> None:
+    setup = RunSetup("pump", 1024, 1024)
+    story = pump_story(setup, 8, 1024, drain_after=0.01)
+    verdict = ("source-bound: the destination was busy 30% of the time, the source 80%; "
+               "the writer sat idle waiting for data")
+    text = text_of(explanation_lines(story, summary_for(story, 0.5, verdict, paused_s=0.2)))
+    assert "hardly" not in text
+    assert "the reader still sat paused for 40% of the copy, waiting for 'drain'" in text
+
+
+def test_evenly_matched_ends_are_not_blamed_on_bpcopy() -> None:
+    setup = RunSetup("pump", 65536, 65536)
+    story = pump_story(setup, 2048, 65536, drain_after=0.0001)
+    verdict = ("neither: both sides were busy (the destination was busy 60% of the time, "
+               "the source 55%); they were evenly matched")
+    text = text_of(explanation_lines(story, summary_for(story, 0.4, verdict)))
+    assert "neither held the copy back alone" in text
+    assert "moving the bytes through bpcopy" not in text
