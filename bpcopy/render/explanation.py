@@ -38,6 +38,7 @@ from bpcopy.diagnostics.summary import (
 from bpcopy.streams.marks import can_push_more, drain_due, write_accepts_more
 from bpcopy.units import format_duration, format_rate, format_size
 
+TITLE = "How this copy went, in Node's words"
 WIDTH = 80
 MAX_LINES = 40
 RUN_LINES = 9  # room for the folded repetition, so the whole account fits MAX_LINES
@@ -67,9 +68,16 @@ def explanation_lines(story: Story, summary: dict[str, Any], width: int = WIDTH
             return lines[:MAX_LINES]
 
 
+def explanation_of_no_copy(summary: dict[str, Any], width: int = WIDTH) -> list[str]:
+    """The account of a copy whose streams never ran (a missing source, say)."""
+    reason = summary.get("error") or "nothing was read"
+    return [TITLE, "", *_wrap(f"No stream ran, so there is nothing to explain: {reason}.",
+                               width)]
+
+
 def _assemble(story: Story, summary: dict[str, Any], width: int, notes: list[str],
               run_lines: int, trimmed: bool = False) -> list[str]:
-    lines = ["How this copy went, in Node's words"]
+    lines = [TITLE]
     stood_out = [f"- {note}" for note in notes]
     if not notes and not trimmed:
         stood_out = ["Nothing: every cycle went as above."]
