@@ -45,7 +45,6 @@ RUN_LINES = 9  # room for the folded repetition, so the whole account fits MAX_L
 INDENT = "  "
 
 
-
 def explanation_lines(story: Story, summary: dict[str, Any], width: int = WIDTH
                       ) -> list[str]:
     """The whole account, as lines of at most `width` columns and at most MAX_LINES.
@@ -556,11 +555,11 @@ _GLUE = "\x00"
 
 def _wrap(paragraph: str, width: int) -> list[str]:
     """A paragraph as indented lines; a numbered step or a bullet hangs its lines.
-    A number and its unit stay on one line."""
+    A number and its unit stay on one line; only a word longer than a line (a long
+    path) is broken."""
     head = paragraph.split(" ", 1)[0]
     hang = " " * (len(head) + 1) if head == "-" or head.rstrip(".").isdigit() else ""
     glued = _NUMBER_AND_UNIT.sub(lambda match: f"{match[1]}{_GLUE}{match[2]}", paragraph)
     lines = textwrap.wrap(glued, width=width, initial_indent=INDENT,
-                          subsequent_indent=INDENT + hang, break_long_words=False,
-                          break_on_hyphens=False)
+                          subsequent_indent=INDENT + hang, break_on_hyphens=False)
     return [line.replace(_GLUE, " ") for line in lines]
