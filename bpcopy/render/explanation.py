@@ -212,7 +212,8 @@ def _drain_step(drain: Record, chunk: Record, read_mark: int) -> str:
     after = format_duration(max(drain.t - chunk.t, 0.0))
     due = drain_due(True, drain.fields["writable_length"])
     text = (f"The writable flushed the {written} bytes and writableLength fell to "
-            f"{drain.fields['writable_length']}. 'drain' came {after} later"
+            f"{drain.fields['writable_length']}. 'drain' came {after} after the chunk's "
+            "record"
             + (": the buffer emptied after a false write." if due else "."))
     ahead = drain.fields["readable_length"]
     if ahead:
@@ -309,7 +310,7 @@ def _ranges(run: Run) -> str:
     parts = []
     drain_after, ahead = run.drain_after, run.readable_at_drain
     if drain_after is not None:
-        parts.append(f"'drain' followed each chunk by {_time_span(drain_after)}")
+        parts.append(f"'drain' followed each chunk's record by {_time_span(drain_after)}")
     if ahead is not None and ahead[1]:
         parts.append(f"readableLength at 'drain' was {_count_span(ahead)}")
     if run.writable_low != run.writable_high:

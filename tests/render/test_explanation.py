@@ -133,9 +133,12 @@ def assert_first_cycle_matches_the_trace(run: SimpleNamespace) -> None:
     assert int(became[2]) == run.summary["writable_high_water_mark"]
     assert (became[3] == "true") == first["write_ok"]
     came = re.search(r"'drain' came (\S+ \S+) after the chunk's record", text)
-    if came:
-        drain = next(record for record in run.records[run.records.index(first):]
-                     if record["event"] == "drain")
+    after_first = run.records[run.records.index(first) + 1:]
+    before_second = after_first[:next((index for index, record in enumerate(after_first)
+                                       if record["event"] == "chunk"), len(after_first))]
+    drain = next((record for record in before_second if record["event"] == "drain"), None)
+    assert (came is None) == (drain is None), text
+    if came and drain:
         assert_duration_matches(came[1], drain["t"] - first["t"])
 
 
