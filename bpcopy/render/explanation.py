@@ -388,8 +388,8 @@ def _told_in_first_cycle(story: Story, readable: tuple[int, int, str]) -> bool:
 def _failure_note(story: Story, summary: dict[str, Any], error: Record | None) -> str:
     message = summary.get("error") or (error.fields.get("message") if error else "")
     if not story.chunks:
-        return f"The copy failed before the first chunk: {message}."
-    text = (f"The copy failed at chunk {story.last_seq}, with {story.bytes} bytes "
+        return f"The copy stopped before the first chunk: {message}."
+    text = (f"The copy stopped at chunk {story.last_seq}, with {story.bytes} bytes "
             f"read: {message}.")
     drained = story.last_drained
     if drained is not None:
@@ -410,11 +410,11 @@ def verdict_part(story: Story, summary: dict[str, Any]) -> list[str]:
     if too_short_to_judge(elapsed):
         paragraphs = [
             too_short_verdict(elapsed, summary["chunks"]) + ".",
-            "Why: a stall of the machine counts as busy time for the side it "
-            f"catches, and stalls of up to {format_duration(WORST_STALL_S)} were measured "
-            f"on a busy machine. A side is blamed once busy for {_percent(BLAME_SHARE)} "
-            f"of the copy: under {format_duration(JUDGE_MIN_S)}, one stall could do "
-            "that alone."]
+            "Why: a stall of the machine counts as busy time for the side it catches. "
+            f"Single stalls of up to {format_duration(WORST_STALL_S)} were measured on a "
+            f"busy machine, and a side is blamed once busy for {_percent(BLAME_SHARE)} "
+            f"of the copy: it takes about {format_duration(JUDGE_MIN_S)} before one "
+            "stall cannot do that alone."]
     else:
         paragraphs = [verdict]
         paragraphs += _evidence_and_advice(story, summary)

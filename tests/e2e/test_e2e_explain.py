@@ -88,7 +88,7 @@ def test_a_failed_copy_is_explained_and_still_reports_its_error(tmp_path: Path) 
     summary = summary_of(result)
     assert summary["ok"] is False
     told = " ".join(line.strip() for line in summary["explanation"])
-    assert f"The copy failed at chunk 2, with 131072 bytes read: {summary['error']}." in told
+    assert f"The copy stopped at chunk 2, with 131072 bytes read: {summary['error']}." in told
     assert "the first 65536 bytes had been written" in told
     assert not (tmp_path / "out").exists()
 

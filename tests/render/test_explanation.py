@@ -226,7 +226,7 @@ def test_a_failed_copy_says_where_it_stopped(tmp_path: Path) -> None:
     assert run.summary["ok"] is False
     assert_every_number_is_measured(run)
     text = paragraphs(run.lines)
-    stopped = re.search(r"The copy failed at chunk (\d+), with (\d+) bytes read: (.+?)\. "
+    stopped = re.search(r"The copy stopped at chunk (\d+), with (\d+) bytes read: (.+?)\. "
                         r"The last 'drain' came after chunk (\d+): .* the first (\d+) bytes "
                         "had been written", text)
     assert stopped, text

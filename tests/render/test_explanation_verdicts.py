@@ -134,7 +134,7 @@ def test_a_short_copy_is_too_short_to_judge_and_the_account_says_why() -> None:
     text = text_of(explanation_lines(story, summary))
     assert "neither: too short to judge (700 µs, 16 chunks; a verdict needs 100 ms)." in text
     assert "sink-bound" not in text
-    assert "one stall could do that alone" in text
+    assert "before one stall cannot do that alone" in text
     judged = text_of(explanation_lines(story, {**summary, "elapsed_s": JUDGE_MIN_S}))
     assert "too short" not in judged and "sink-bound" in judged
 
@@ -173,7 +173,7 @@ def test_the_busiest_account_still_fits_one_screen() -> None:
     lines = explanation_lines(story, summary)
     assert len(lines) <= MAX_LINES and all(len(line) <= WIDTH for line in lines)
     text = text_of(lines)
-    assert "The copy failed at chunk 3000" in text
+    assert "The copy stopped at chunk 3000" in text
     assert SINK_BOUND in text
 
 
