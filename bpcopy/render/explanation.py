@@ -6,9 +6,10 @@ of the copy. Five parts: the set-up, the first cycle step by step, the repetitio
 folded, what stood out, and the verdict with its evidence and advice.
 
 Every measured number comes from the summary or from the trace records the explainer
-kept; a derived number says how it was derived. Comparisons of a length with a mark
-are asked of bpcopy.streams.marks (through bpcopy.diagnostics.reasons), never made here.
-It knows nothing of streams, files or the command line.
+kept; a derived number says how it was derived. Every comparison of a length with a
+mark is asked of bpcopy.streams.marks (write_accepts_more, drain_due, can_push_more),
+the rules the streams decide with; none is made here. It knows nothing of streams'
+workings, files or the command line.
 """
 
 from __future__ import annotations

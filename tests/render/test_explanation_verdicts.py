@@ -195,3 +195,20 @@ def test_evenly_matched_ends_are_not_blamed_on_bpcopy() -> None:
     text = text_of(explanation_lines(story, summary_for(story, 0.4, verdict)))
     assert "neither held the copy back alone" in text
     assert "moving the bytes through bpcopy" not in text
+
+
+def test_the_account_asks_the_streams_rules_rather_than_comparing_itself(monkeypatch
+                                                                         ) -> None:
+    from bpcopy.render import explanation
+
+    setup = RunSetup("pump", 4, 4)
+    story = pump_story(setup, 4, 4, drain_after=0.00003)
+    summary = summary_for(story, 0.0007, "neither: masked")
+    told = text_of(explanation_lines(story, summary))
+    assert "so write() returned false" in told and "after a false write" in told
+    # With the rules answering otherwise, the account follows them.
+    monkeypatch.setattr(explanation, "write_accepts_more", lambda length, mark: True)
+    monkeypatch.setattr(explanation, "drain_due", lambda need_drain, length: False)
+    told = text_of(explanation_lines(story, summary))
+    assert "less than writableHighWaterMark (4), so write() returned true" in told
+    assert "the buffer emptied after a false write" not in told
