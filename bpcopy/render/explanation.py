@@ -204,7 +204,12 @@ def first_cycle_part(story: Story) -> list[str]:
         elif record.event == RESUME:
             resumed_by = "pipe() resumed the source" if setup.mode == "pipe" else \
                 f"{who} called resume()"
-            steps.append(f"On 'drain', {resumed_by}, and 'data' flows again.")
+            if story.chunks == 1 and any(each.event == "end" for each in story.ending):
+                ender = "pipe()" if setup.mode == "pipe" else "the pump"
+                steps.append(f"On 'drain', {resumed_by}. The readable had no more data, "
+                             f"so it emitted 'end', and {ender} called end().")
+            else:
+                steps.append(f"On 'drain', {resumed_by}, and 'data' flows again.")
     return [f"{number}. {step}" for number, step in enumerate(steps, start=1)]
 
 
