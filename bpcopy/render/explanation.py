@@ -184,9 +184,10 @@ def first_cycle_part(story: Story) -> list[str]:
                      f"{writable_length}{behind}, less than writableHighWaterMark "
                      f"({setup.write_hwm}), so write() returned true.")
     else:
+        need_drain = ", and writableNeedDrain is true" if fields["need_drain"] else ""
         steps.append(f"{caller} called write(chunk). writableLength became "
                      f"{writable_length}{behind}, not less than writableHighWaterMark "
-                     f"({setup.write_hwm}), so write() returned false.")
+                     f"({setup.write_hwm}), so write() returned false{need_drain}.")
     if fields["paused"] and any(record.event == PAUSE for record in records):
         paused_by = "pipe() paused the source" if setup.mode == "pipe" else \
             f"{who} called pause()"
