@@ -5,9 +5,20 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
 from pathlib import Path
 
-from e2e_helpers import cli, jsonl_records, summary_of
+from e2e_helpers import (
+    BPCOPY,
+    HANG_TIMEOUT_S,
+    cli,
+    jsonl_records,
+    kill_quietly,
+    sparse_file,
+    summary_of,
+    wait_for_copy_to_write,
+)
 
 TUTORIAL_FILE = b"0123456789abcdef" * 4
 ACCOUNT_TITLE = "How this copy went, in Node's words"
@@ -114,3 +125,24 @@ def test_a_copy_that_never_ran_says_so_in_its_account(tmp_path: Path) -> None:
     told = " ".join(line.strip() for line in summary["explanation"])
     assert summary["explanation"][0] == ACCOUNT_TITLE
     assert f"No stream ran, so there is nothing to explain: {summary['error']}." in told
+
+
+def test_an_interrupted_copy_is_explained_up_to_where_it_stopped(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    sparse_file(source, 16 * 1024 * 1024)
+    process = subprocess.Popen([*BPCOPY, source, tmp_path / "dst", "--sink-rate", "1MiB/s",
+                                "--explain", "--json"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    try:
+        wait_for_copy_to_write(tmp_path)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=HANG_TIMEOUT_S)
+    finally:
+        kill_quietly(process)
+    assert process.returncode == 130
+    summary = summary_of(err)
+    told = " ".join(line.strip() for line in summary["explanation"])
+    stopped = re.search(r"The copy stopped at chunk (\d+), with (\d+) bytes read: "
+                        r"interrupted by SIGINT\.", told)
+    assert stopped, told
+    assert (int(stopped[1]), int(stopped[2])) == (summary["chunks"], summary["bytes"])
