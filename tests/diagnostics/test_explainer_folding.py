@@ -10,6 +10,8 @@ from __future__ import annotations
 import tracemalloc
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bpcopy.diagnostics.explain import (
     ENDING_RECORDS,
@@ -251,3 +253,23 @@ def test_the_tallys_catch_all_keeps_counting_pauses_and_drains() -> None:
     for token, total in (("pause", story.pauses), ("drain", story.drains),
                          ("resume", story.resumes - 1)):
         assert sum(run.events(token) for run in story.all_runs) == total == 600
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([1, 2, 4]), st.booleans(), st.booleans()),
+                min_size=1, max_size=300))
+def test_whatever_the_cycles_every_one_is_counted_once_in_bounded_runs(cycles) -> None:
+    explaining = explainer()
+    feed = Feed(explaining)
+    for size, paused, drained in cycles:
+        if paused:
+            feed.pump_cycle(size=size)
+        else:
+            feed.unpaused_cycle(size=size, write_ok=not drained, drain=drained)
+    feed.end(0)
+    story = explaining.story()
+    assert sum(run.count for run in story.all_runs) == story.chunks == len(cycles)
+    assert sum(run.bytes for run in story.all_runs) == story.bytes
+    assert sum(run.events("pause") for run in story.all_runs) == story.pauses
+    assert sum(run.events("drain") for run in story.all_runs) == story.drains
+    assert len(story.runs) <= HEAD_RUNS + 1 and len(story.tally) <= TALLY_KINDS
