@@ -507,12 +507,12 @@ def _none_mode_text(story: Story, summary: dict[str, Any]) -> str:
     peak = summary["max_writable_length"]
     mark = setup.write_hwm
     times = peak / mark if mark else 0.0
-    pump_peak = ("at the mark itself, since chunks are the size of the mark"
+    pump_peak = (f"at the mark itself ({mark}), since chunks are the size of the mark"
                  if setup.read_hwm == mark else
-                 f"at most one chunk above it, {mark} + {setup.read_hwm} bytes")
+                 f"at most one chunk above the mark ({mark} + {setup.read_hwm} bytes)")
     return (f"Nothing paused the reader: writableLength peaked at {_bytes(peak)}, "
-            f"{times:.1f} times the mark ({peak} / {mark}). The "
-            f"pump keeps it {pump_peak}.")
+            f"{times:.1f} times the mark ({peak} / {mark}). The pump would have kept "
+            f"it {pump_peak}.")
 
 
 def _mark_option(mark: int) -> str:
