@@ -1,8 +1,9 @@
 """The explainer: folds a copy's events into cycles, as they happen, for --explain.
 
 It is fed the calls a trace writer gets from the recorder (chunk, pause, resume, drain,
-and event(name, ...) for end, finish and error), so it sees what the trace shows and
-nothing else. It never touches a stream and never steers: it only receives numbers.
+event(name, ...) for end, finish and error, and kernel readings in a pipeline), so it
+sees what the trace shows and nothing else. It never touches a stream and never steers:
+it only receives numbers.
 The account's wording is bpcopy.render.explanation's; this module keeps the facts.
 
 What a cycle is. Each chunk starts one: the chunk's 'data', the write() it prompted and
@@ -365,6 +366,12 @@ class Explainer:
         else:
             self._keep_opening(record)
 
+    def kernel(self, t: float, upstream_queued: int | None,
+               downstream_queued: int | None) -> None:
+        """A kernel sampler's reading (in a pipeline). The account tells the kernel's
+        buffers from the summary's `upstream` and `downstream`, so a reading is not kept;
+        nor does it end a cycle: it comes at the sampler's pace, not the stream's."""
+
     # -- folding ------------------------------------------------------------------------
 
     def _close_cycle(self, t: float) -> None:
@@ -517,6 +524,11 @@ class TraceTee:
     def event(self, name: str, t: float, fields: dict[str, Any]) -> None:
         self.first.event(name, t, fields)
         self.second.event(name, t, fields)
+
+    def kernel(self, t: float, upstream_queued: int | None,
+               downstream_queued: int | None) -> None:
+        self.first.kernel(t, upstream_queued, downstream_queued)
+        self.second.kernel(t, upstream_queued, downstream_queued)
 
 
 # -- what the account may conclude --------------------------------------------------------
