@@ -43,6 +43,8 @@ TITLE = "How this copy went, in Node's words"
 WIDTH = 80
 MAX_LINES = 40
 RUN_LINES = 9  # room for the folded repetition, so the whole account fits MAX_LINES
+# Notes of this priority or more telling (lower) outlast all but the last lines of runs.
+_KEPT_LONGER = 2
 INDENT = "  "
 
 
@@ -51,7 +53,8 @@ def explanation_lines(story: Story, summary: dict[str, Any], width: int = WIDTH
     """The whole account, as lines of at most `width` columns and at most MAX_LINES.
 
     When everything would not fit, the least telling notes of "What stood out" give
-    way first (the note on a failure never does), then the folded runs shrink."""
+    way first, then the folded runs shrink, then the other notes but the one on a
+    failure."""
     notes = sorted(stood_out_notes(story, summary), key=lambda note: note[0])
     everything = bool(notes)
     run_lines = RUN_LINES
@@ -60,8 +63,12 @@ def explanation_lines(story: Story, summary: dict[str, Any], width: int = WIDTH
                           trimmed=everything and not notes)
         if len(lines) <= MAX_LINES:
             return lines
-        if notes and (len(notes) > 1 or notes[0][0] > 0):
+        if notes and notes[-1][0] > _KEPT_LONGER:
             notes = notes[:-1]  # the least telling note gives way first
+        elif run_lines > 3:
+            run_lines -= 1
+        elif notes and notes[-1][0] > 0:
+            notes = notes[:-1]
         elif run_lines > 2:
             run_lines -= 1
         else:
@@ -357,6 +364,10 @@ def stood_out_notes(story: Story, summary: dict[str, Any]) -> list[tuple[int, st
                          f"reached {size} after chunk {seq}, {size - setup.write_hwm} "
                          f"bytes over the mark of {setup.write_hwm}, more than a chunk "
                          f"({setup.read_hwm})."))
+    for end in ("downstream", "upstream"):
+        report = summary.get(end)
+        if report:
+            notes.append((2, _kernel_note(end, report)))
     if setup.mode == "pipe" and story.pauses_after_end:
         notes.append((2, "pipe() paused the source once more after 'end': its own "
                          "'finish' listener unpipes, and unpiping the last destination "
@@ -384,6 +395,27 @@ def stood_out_notes(story: Story, summary: dict[str, Any]) -> list[tuple[int, st
                          f"{_plural(story.drains, 'drain')}: the first came before any "
                          "chunk, when the 'data' listener started the flow."))
     return notes
+
+
+def _kernel_note(end: str, report: dict[str, Any]) -> str:
+    """What the kernel's buffer at one end of a pipeline did (the summary's `upstream`
+    or `downstream`, from the sampler's readings)."""
+    from bpcopy.diagnostics.culprit import short_command
+
+    kind = {"fifo": "FIFO", "socket": "socket"}.get(report.get("kind", ""), "pipe")
+    programs = [f"{short_command(each['command'], 40)} (pid {each['pid']})"
+                for each in report.get("processes") or []]
+    whose = ", ".join(programs) if programs else ("stdout" if end == "downstream"
+                                                  else "stdin")
+    where = f"The kernel's {kind} {'to' if end == 'downstream' else 'from'} {whose}"
+    states = []
+    if report.get("full_fraction") is not None:
+        states.append(f"full {_percent(report['full_fraction'])} of the time")
+    if report.get("empty_fraction") is not None:
+        states.append(f"empty {_percent(report['empty_fraction'])}")
+    if report.get("max_queued") is not None:
+        states.append(f"and held up to {report['max_queued']} bytes")
+    return f"{where} was {', '.join(states)}." if states else f"{where} was watched."
 
 
 def _told_in_first_cycle(story: Story, readable: tuple[int, int, str]) -> bool:
@@ -432,6 +464,15 @@ def verdict_part(story: Story, summary: dict[str, Any]) -> list[str]:
 
 def _evidence_and_advice(story: Story, summary: dict[str, Any]) -> list[str]:
     verdict = summary["verdict"]
+    if " reads slowly: " in verdict and summary.get("downstream"):
+        return ["The kernel's buffer to that program filled: bpcopy's writes waited for "
+                "room in it, so 'drain' came late and the reader sat paused. That "
+                "program sets the pace: a larger mark, or a larger pipe (--pipe-size), "
+                "only delays the moment the buffers fill."]
+    if " writes slowly: " in verdict and summary.get("upstream"):
+        return ["The kernel's buffer from that program stayed empty: bpcopy's reads "
+                "waited for it, and backpressure hardly engaged. That program sets the "
+                "pace: no mark on bpcopy's side makes it write faster."]
     if verdict.startswith("sink-bound"):
         return [_sink_advice(story, summary, sink_cost(story.setup, story))]
     if verdict.startswith("source-bound"):

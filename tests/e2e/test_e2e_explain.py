@@ -146,3 +146,20 @@ def test_an_interrupted_copy_is_explained_up_to_where_it_stopped(tmp_path: Path)
                         r"interrupted by SIGINT\.", told)
     assert stopped, told
     assert (int(stopped[1]), int(stopped[2])) == (summary["chunks"], summary["bytes"])
+
+
+def test_in_a_pipeline_the_account_tells_the_kernels_buffers_and_the_slow_reader() -> None:
+    from test_e2e_pipeline import SLOW_READER, python, run_pipeline
+
+    result, (producer, consumer) = run_pipeline(
+        ["head", "-c", "2M", "/dev/zero"], ["--json", "--explain"],
+        python(SLOW_READER, "0.002"))
+    assert result.returncode == 0, result.stderr
+    summary = summary_of(result)
+    told = " ".join(line.strip() for line in summary["explanation"])
+    downstream = summary["downstream"]
+    assert (f"(pid {consumer.pid}) was full "
+            f"{downstream['full_fraction'] * 100:.0f}% of the time") in told
+    assert f"The kernel's pipe from head -c 2M /dev/zero (pid {producer.pid})" in told
+    assert summary["verdict"] in told
+    assert "That program sets the pace" in told

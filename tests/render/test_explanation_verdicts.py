@@ -212,3 +212,40 @@ def test_the_account_asks_the_streams_rules_rather_than_comparing_itself(monkeyp
     told = text_of(explanation_lines(story, summary))
     assert "less than writableHighWaterMark (4), so write() returned true" in told
     assert "the buffer emptied after a false write" not in told
+
+
+PIPE_TO_GZIP = {"kind": "pipe", "capacity": 65536, "max_queued": 65536,
+                "full_fraction": 0.9011, "empty_fraction": 0.0038,
+                "processes": [{"pid": 15228, "command": "gzip -9", "peak_rss": 1781760}]}
+PIPE_FROM_TAR = {"kind": "pipe", "capacity": 65536, "max_queued": 65536,
+                 "full_fraction": 0.9357, "empty_fraction": 0.0471,
+                 "processes": [{"pid": 15226, "command": "tar cf - -C /usr lib/python3",
+                                "peak_rss": 2801664}]}
+
+
+def test_in_a_pipeline_the_kernels_buffers_and_the_slow_program_are_told() -> None:
+    setup = RunSetup("pump", 65536, 65536, source="stdin", destination="stdout")
+    story = pump_story(setup, 708, 65536, drain_after=0.04)
+    verdict = ("sink-bound: gzip -9 (pid 15228) reads slowly: the pipe to it was full 90% "
+               "of the time")
+    text = text_of(explanation_lines(story, summary_for(
+        story, 33.1, verdict, upstream=PIPE_FROM_TAR, downstream=PIPE_TO_GZIP)))
+    assert ("The kernel's pipe to gzip -9 (pid 15228) was full 90% of the time, empty 0%, "
+            "and held up to 65536 bytes.") in text
+    assert ("The kernel's pipe from tar cf - -C /usr lib/python3 (pid 15226) was full 94% "
+            "of the time, empty 5%, and held up to 65536 bytes.") in text
+    assert verdict in text
+    assert "That program sets the pace" in text and "--pipe-size" in text
+    assert "cannot tell" not in text  # the kernel's buffers told
+
+
+def test_a_slow_producer_in_a_pipeline_is_told_as_the_pace_setter() -> None:
+    setup = RunSetup("pump", 65536, 65536, source="stdin", destination="stdout")
+    story = pump_story(setup, 64, 65536, drain_after=0.0001)
+    verdict = ("source-bound: tar (pid 812) writes slowly: the pipe from it was empty 90% "
+               "of the time")
+    empty_pipe = {**PIPE_FROM_TAR, "full_fraction": 0.01, "empty_fraction": 0.9}
+    text = text_of(explanation_lines(story, summary_for(story, 2.0, verdict,
+                                                        upstream=empty_pipe)))
+    assert "The kernel's buffer from that program stayed empty" in text
+    assert "empty 90%" in text
