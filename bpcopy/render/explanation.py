@@ -36,6 +36,7 @@ from bpcopy.diagnostics.summary import (
     too_short_to_judge,
     too_short_verdict,
 )
+from bpcopy.names import quote
 from bpcopy.streams.marks import can_push_more, drain_due, write_accepts_more
 from bpcopy.units import format_duration, format_rate, format_size
 
@@ -108,7 +109,8 @@ def _assemble(story: Story, summary: dict[str, Any], width: int, notes: list[str
 def setup_part(story: Story) -> list[str]:
     setup = story.setup
     read_mark, write_mark = setup.read_hwm, setup.write_hwm
-    text = [f"The readable reads '{setup.source}' in chunks of up to {_bytes(read_mark)}: "
+    text = [f"The readable reads {quote(setup.source)} in chunks of up to "
+            f"{_bytes(read_mark)}: "
             f"its highWaterMark is {read_mark}. write() returns false once "
             f"writableLength reaches {write_mark}, the writable's highWaterMark."]
     if setup.mode == "pump":
