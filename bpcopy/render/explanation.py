@@ -448,9 +448,12 @@ def _failure_note(story: Story, summary: dict[str, Any], error: Record | None) -
 def verdict_part(story: Story, summary: dict[str, Any]) -> list[str]:
     elapsed = summary["elapsed_s"]
     verdict = summary["verdict"]
-    if too_short_to_judge(elapsed):
+    if verdict.startswith(_TOO_SHORT) or too_short_to_judge(elapsed):
+        # The summary's own words when it has them (its elapsed time is not yet rounded).
+        said = verdict if verdict.startswith(_TOO_SHORT) else too_short_verdict(
+            elapsed, summary["chunks"])
         paragraphs = [
-            too_short_verdict(elapsed, summary["chunks"]) + ".",
+            said + ".",
             "Why: a stall of the machine counts as busy time for the side it catches. "
             f"Single stalls of up to {format_duration(WORST_STALL_S)} were measured on a "
             f"busy machine, and a side is blamed once busy for {_percent(BLAME_SHARE)} "
@@ -462,6 +465,9 @@ def verdict_part(story: Story, summary: dict[str, Any]) -> list[str]:
     if story.setup.mode == "none":
         paragraphs.append(_none_mode_text(story, summary))
     return paragraphs
+
+
+_TOO_SHORT = "neither: too short to judge ("
 
 
 def _evidence_and_advice(story: Story, summary: dict[str, Any]) -> list[str]:
