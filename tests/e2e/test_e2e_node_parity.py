@@ -8,7 +8,6 @@ run the real CLI.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import random
 import shutil
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 from e2e_helpers import HANG_TIMEOUT_S, cli, jsonl_records, summary_of
 
-from bpcopy.copy import Copy, CopyOptions
+from bpcopy.copy import CopyOptions, run_copy
 from bpcopy.render.trace import JsonLinesTrace
 
 NODE = shutil.which("node")
@@ -48,9 +47,9 @@ def node_trace(src: Path, dst: Path, mark: int, mode: str) -> list[dict]:
 
 def bpcopy_trace(src: Path, dst: Path, mark: int, mode: str) -> tuple[list[dict], dict]:
     out = io.StringIO()
-    copy = Copy(CopyOptions(source=str(src), dest=str(dst), read_hwm=mark, write_hwm=mark,
-                            mode=mode, trace=JsonLinesTrace(out), measure_rss=False))
-    outcome = asyncio.run(copy.run())
+    outcome = run_copy(CopyOptions(source=str(src), dest=str(dst), read_hwm=mark,
+                                   write_hwm=mark, mode=mode, trace=JsonLinesTrace(out),
+                                   measure_rss=False))
     assert outcome.exit_code == 0, outcome.summary
     return jsonl_records(out.getvalue()), outcome.summary
 
