@@ -9,7 +9,8 @@ PIP := $(BIN)/pip --quiet --disable-pip-version-check
 # with the newest X.Y.* that pyenv has installed.
 PYTHONS ?= 3.10 3.11 3.12 3.13
 PYENV_ROOT ?= $(HOME)/.pyenv
-SHELL := bash  # test-all reads PIPESTATUS
+# test-all reads bash's PIPESTATUS.
+SHELL := bash
 
 .PHONY: install compile test lint pytest test-all coverage dist demo bench soak clean
 
