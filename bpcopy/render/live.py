@@ -2,6 +2,8 @@
 
 It shows bytes done against the total (when known) with rate and ETA, two gauges (each
 buffer's length against its mark), pauses, drains, time paused, and RSS now and at peak.
+In a pipeline, a line under the title shows the kernel's buffer at each end against its
+capacity and the programs there (bpcopy.render.pipeline_line).
 
 How it stays out of the copy's way: no thread. A timer on the running asyncio loop
 (`loop.call_later`) reads the recorder's counters at most ten times a second and redraws
@@ -28,6 +30,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from bpcopy.render.pipeline_line import EndReading, PipelineLine, read_end
 from bpcopy.units import format_duration, format_rate, format_size
 
 REFRESH_INTERVAL_S = 0.1  # at most ten redraws a second
@@ -61,6 +64,9 @@ class LiveNumbers:
     paused_s: float
     rss: int
     peak_rss: int
+    # In a pipeline, the kernel buffer at each end (None: that end is a file or a device).
+    upstream: EndReading | None = None
+    downstream: EndReading | None = None
 
 
 class RateMeter:
@@ -157,6 +163,8 @@ def read_numbers(copy: Any, meter: RateMeter) -> LiveNumbers | None:
         paused_s=recorder.paused_total_s,
         rss=rss,
         peak_rss=max(rss, recorder.max_rss),
+        upstream=read_end(getattr(copy, "sampler", None), "upstream"),
+        downstream=read_end(getattr(copy, "sampler", None), "downstream"),
     )
 
 
@@ -178,7 +186,15 @@ def render_live(numbers: LiveNumbers) -> RenderableType:
                           f"peak {format_size(peak)}"))
     header = Text.assemble(("bpcopy ", "bold"), (f"{numbers.source} → {numbers.dest}", "dim"))
     header.truncate(10_000)  # long names are cropped by the console, never wrapped
-    return Constrain(Group(header, grid, events_line(numbers)), MAX_WIDTH)
+    return Constrain(Group(header, *pipeline_lines(numbers), grid, events_line(numbers)),
+                     MAX_WIDTH)
+
+
+def pipeline_lines(numbers: LiveNumbers) -> list[RenderableType]:
+    """In a pipeline, one line: the four buffers in a row and the programs at each end."""
+    if numbers.upstream is None and numbers.downstream is None:
+        return []
+    return [PipelineLine(numbers.upstream, numbers.downstream, numbers.source, numbers.dest)]
 
 
 def progress_bar(numbers: LiveNumbers) -> RenderableType:
