@@ -1,7 +1,8 @@
 """The HTML report: one self-contained page with the picture of a run.
 
 The page holds the charts (each buffer against its mark over time, with pauses and drains
-marked; RSS; pauses and drains so far), the summary table and the options used. Charts
+marked; in a pipeline, the kernel's buffer at each end against its capacity; RSS; pauses
+and drains so far), the summary table and the options used. Charts
 are inline SVG drawn here; styles are inline; there are no scripts, fonts or images to
 fetch, and a Content-Security-Policy says so, so it opens the same with no network.
 Every piece of text from outside (paths, errors, option values) is escaped.
@@ -20,8 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bpcopy import __version__
+from bpcopy.diagnostics.kernel import PIPE_BUF
 from bpcopy.render.summary_text import summary_rows
-from bpcopy.render.timeline import Sample, duration_of, samples_of
+from bpcopy.render.timeline import KERNEL_FIELDS, Sample, duration_of, samples_of
 from bpcopy.units import format_duration, format_rate, format_size
 
 if TYPE_CHECKING:
@@ -37,6 +39,9 @@ GRID_STEPS = 4
 COLORS = {
     "readable": "#2563eb",
     "writable": "#a21caf",
+    "upstream": "#0f766e",
+    "downstream": "#be185d",
+    "full": "#dc2626",
     "mark": "#d97706",
     "drain": "#0891b2",
     "pause": "#dc2626",
@@ -83,6 +88,7 @@ class Rule:
     label: str
     color: str
     value: float
+    label_at_left: bool = False  # for a rule close to another, whose label is at the right
 
 
 @dataclass
@@ -141,6 +147,7 @@ def build_charts(samples: Sequence[Sample], summary: dict[str, Any],
               rules=[Rule("write mark", COLORS["mark"],
                           summary.get("writable_high_water_mark", 0))],
               ticks=[drains]),
+        *kernel_charts(samples, summary, duration),
         Chart("Memory: resident set size (RSS)",
               [Line("RSS", COLORS["rss"], series("rss"))], duration, format_size,
               y_from_lowest=True),
@@ -151,6 +158,48 @@ def build_charts(samples: Sequence[Sample], summary: dict[str, Any],
                              Line("drains", COLORS["drain"], series("drains"))],
                             duration, _format_count, whole_numbers=True))
     return charts
+
+
+def kernel_charts(samples: Sequence[Sample], summary: dict[str, Any],
+                  duration: float) -> list[Chart]:
+    """In a pipeline, the bytes queued in the kernel's buffer at each end watched, against
+    its capacity; for a pipe, also the level above which it counts as full."""
+    start = samples[0].t
+    charts = []
+    for role, field_name in KERNEL_FIELDS:
+        end = summary.get(role)
+        points = [(sample.t - start, float(getattr(sample, field_name)))
+                  for sample in samples if getattr(sample, field_name) is not None]
+        if not end or not points:
+            continue
+        capacity = end.get("capacity")
+        rules = []
+        if capacity:
+            exact = end.get("full_fraction") is not None
+            rules.append(Rule("capacity" if exact else "capacity (approximate)",
+                              COLORS["mark"], capacity))
+            if exact:
+                rules.append(Rule("full above", COLORS["full"], max(capacity - PIPE_BUF, 0),
+                                  label_at_left=True))
+        charts.append(Chart(_kernel_title(role, end),
+                            [Line(f"{role} queued", COLORS[role], points, filled=True)],
+                            duration, format_size, rules=rules))
+    return charts
+
+
+def _kernel_title(role: str, end: dict[str, Any]) -> str:
+    """Which buffer, who is at its other end, and how often it was full or empty."""
+    processes = ", ".join(f"{process['command']} (pid {process['pid']})"
+                          for process in end.get("processes") or [])
+    direction = "from" if role == "upstream" else "to"
+    title = (f"{role.capitalize()} kernel buffer: the {end.get('kind', 'pipe')} {direction} "
+             f"{processes or 'a process not visible'}")
+    shares = [f"{name} {fraction * 100:.0f}%" for name, fraction in
+              (("full", end.get("full_fraction")), ("empty", end.get("empty_fraction")))
+              if fraction is not None]
+    if shares:
+        title += f"; {' and '.join(shares)} of the time"
+    return title
 
 
 def _format_count(value: float) -> str:
@@ -255,10 +304,12 @@ def _rule_svg(rule: Rule, scale: _Scale, format_value: Callable[[float], str]) -
     y = scale.y(rule.value)
     # The label sits above the line, or below it when the line runs along the top.
     label_y = y - 5 if y - 5 > scale.top + 12 else y + 15
+    label_x, anchor = ((scale.left + 4, "start") if rule.label_at_left
+                       else (scale.right - 4, "end"))
     return (f'<line x1="{scale.left}" x2="{scale.right}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="{rule.color}" stroke-width="1.5" stroke-dasharray="6 4"/>'
-            f'<text class=rule x="{scale.right - 4}" y="{label_y:.1f}" fill="{rule.color}">'
-            f'{_e(rule.label)} {_e(format_value(rule.value))}</text>')
+            f'<text class=rule x="{label_x}" y="{label_y:.1f}" fill="{rule.color}" '
+            f'text-anchor="{anchor}">{_e(rule.label)} {_e(format_value(rule.value))}</text>')
 
 
 def _ticks_svg(ticks: Ticks, scale: _Scale, row: int) -> str:
@@ -415,7 +466,7 @@ svg .grid { stroke: #eef2f7; }
 svg text { font: 12px system-ui, sans-serif; fill: #475569; }
 svg .title { font-weight: 600; font-size: 13px; fill: #1f2937; }
 svg .ylabel { text-anchor: end; }
-svg .rule { text-anchor: end; font-weight: 600; }
+svg .rule { font-weight: 600; }
 table { border-collapse: collapse; background: #fff; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 5px 10px;
          border-bottom: 1px solid #e2e8f0; }
