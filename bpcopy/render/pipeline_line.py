@@ -25,6 +25,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from bpcopy.diagnostics.kernel import is_full
+from bpcopy.render.process_names import program_name
 from bpcopy.units import format_size
 
 FULL_STYLE = "yellow"  # a writer of PIPE_BUF bytes would block: the pipe's own "mark"
@@ -165,15 +166,6 @@ def _process(form: Form, command: str, pid: int) -> str:
     if form.pid == "bare":
         return f"{command} {pid}"
     return command
-
-
-def program_name(command: str) -> str:
-    """The program of a shell-quoted command line, without its directory or arguments:
-    "python3" for "/usr/bin/python3 -c 'print(1)'"."""
-    first = command.split(" ", 1)[0]
-    if first[:1] in ("'", '"', "$"):  # quoted or escaped: a path with odd bytes; keep as is
-        return first
-    return first.rsplit("/", 1)[-1] or first
 
 
 def _buffer(form: Form, end: EndReading) -> tuple[str, str]:

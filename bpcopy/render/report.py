@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from bpcopy import __version__
 from bpcopy.diagnostics.kernel import PIPE_BUF
+from bpcopy.render.process_names import program_name
 from bpcopy.render.summary_text import summary_rows
 from bpcopy.render.timeline import KERNEL_FIELDS, Sample, duration_of, samples_of
 from bpcopy.units import format_duration, format_rate, format_size
@@ -122,7 +123,20 @@ def _charts_section(samples: Sequence[Sample], summary: dict[str, Any]) -> str:
             "milliseconds; lines run straight between samples. The summary's maxima may "
             "exceed the charted peaks when a buffer filled and emptied between two "
             "samples.</p>")
-    return _section("Timeline", note + "\n".join(charts))
+    return _section("Timeline", note + _kernel_note(summary) + "\n".join(charts))
+
+
+def _kernel_note(summary: dict[str, Any]) -> str:
+    """The whole command lines of the programs at each end (the charts name the program)."""
+    rows = []
+    for role, _ in KERNEL_FIELDS:
+        for process in (summary.get(role) or {}).get("processes") or []:
+            rows.append(f"<li>{_e(role)}: pid {_e(process['pid'])}, "
+                        f"<code>{_e(process['command'])}</code></li>")
+    if not rows:
+        return ""
+    return ("<p class=note>The programs at each end of the pipeline:</p>\n"
+            f"<ul class=note>{''.join(rows)}</ul>\n")
 
 
 def build_charts(samples: Sequence[Sample], summary: dict[str, Any],
@@ -189,7 +203,7 @@ def kernel_charts(samples: Sequence[Sample], summary: dict[str, Any],
 
 def _kernel_title(role: str, end: dict[str, Any]) -> str:
     """Which buffer, who is at its other end, and how often it was full or empty."""
-    processes = ", ".join(f"{process['command']} (pid {process['pid']})"
+    processes = ", ".join(f"{program_name(process['command'])} (pid {process['pid']})"
                           for process in end.get("processes") or [])
     direction = "from" if role == "upstream" else "to"
     title = (f"{role.capitalize()} kernel buffer: the {end.get('kind', 'pipe')} {direction} "
