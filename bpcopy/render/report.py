@@ -90,6 +90,7 @@ class Rule:
     color: str
     value: float
     label_at_left: bool = False  # for a rule close to another, whose label is at the right
+    label_above: bool = False  # even at the top of the plot (a short legend leaves room)
 
 
 @dataclass
@@ -191,7 +192,7 @@ def kernel_charts(samples: Sequence[Sample], summary: dict[str, Any],
         if capacity:
             exact = end.get("full_fraction") is not None
             rules.append(Rule("capacity" if exact else "capacity (approximate)",
-                              COLORS["mark"], capacity))
+                              COLORS["mark"], capacity, label_above=True))
             if exact:
                 rules.append(Rule("full above", COLORS["full"], max(capacity - PIPE_BUF, 0),
                                   label_at_left=True))
@@ -317,7 +318,7 @@ def _line_svg(line: Line, scale: _Scale) -> str:
 def _rule_svg(rule: Rule, scale: _Scale, format_value: Callable[[float], str]) -> str:
     y = scale.y(rule.value)
     # The label sits above the line, or below it when the line runs along the top.
-    label_y = y - 5 if y - 5 > scale.top + 12 else y + 15
+    label_y = y - 5 if rule.label_above or y - 5 > scale.top + 12 else y + 15
     label_x, anchor = ((scale.left + 4, "start") if rule.label_at_left
                        else (scale.right - 4, "end"))
     return (f'<line x1="{scale.left}" x2="{scale.right}" y1="{y:.1f}" y2="{y:.1f}" '
