@@ -203,7 +203,6 @@ class Copy:
         connect(self.options.mode, readable, writable, self.options.max_buffer)
         if self.verification is not None:
             readable.on("data", self.verification.read_digest.update)
-        self.recorder.start()
         self._watch_pipeline()
         try:
             await self._done
@@ -212,16 +211,17 @@ class Copy:
         return None
 
     def _watch_pipeline(self) -> None:
-        """In a pipeline, sample the kernel's buffers at each end and the programs there,
-        on the recorder's clock; its first sample is taken now, before the first read."""
+        """Start the clock; in a pipeline, sample the kernel's buffers at each end and the
+        programs there, on the same clock, from before the first read. The sampler is
+        built before the clock starts, so its set-up is not counted as the copy's time."""
         from bpcopy.diagnostics.pipeline import watch_pipeline
 
         sampler = watch_pipeline(self.source.fd, self.destination.fd,
-                                 keep_records=self.options.trace is not None,
-                                 started_at=self.recorder.started_at)
+                                 keep_records=self.options.trace is not None)
+        self.recorder.start()
         if sampler is not None:
             self.recorder.kernel = self.sampler = sampler
-            sampler.start()
+            sampler.start(started_at=self.recorder.started_at)
 
     def _stop_watching_pipeline(self) -> None:
         if self.sampler is not None:

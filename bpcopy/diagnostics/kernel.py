@@ -34,7 +34,6 @@ import stat
 import struct
 import termios
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Literal
 
 EndKind = Literal["pipe", "fifo", "socket"]
@@ -80,18 +79,31 @@ def classify(fd: int) -> EndKind | None:
     return "fifo" if link is not None and link.startswith("/") else "pipe"
 
 
-@dataclass
 class KernelEnd:
-    """One end of the copy that the kernel buffers, watched through our own duplicate."""
+    """One end of the copy that the kernel buffers, watched through our own duplicate.
 
-    role: Role
-    kind: EndKind
-    fd: int  # our duplicate, closed by close()
-    link: str | None  # the /proc/self/fd link text, which other processes' links match
-    identity: tuple[int, int]  # (st_dev, st_ino) of the pipe, FIFO or socket
-    packet_mode: bool = False
-    _request: int = field(default=termios.FIONREAD, repr=False)
-    _closed: bool = field(default=False, repr=False)
+    A plain class rather than a dataclass: this module loads before every pipeline's
+    first read, and a dataclass compiles its methods at import.
+    """
+
+    __slots__ = ("role", "kind", "fd", "link", "identity", "packet_mode", "_request",
+                 "_closed")
+
+    def __init__(self, role: Role, kind: EndKind, fd: int, link: str | None,
+                 identity: tuple[int, int], packet_mode: bool = False,
+                 request: int = termios.FIONREAD) -> None:
+        self.role = role
+        self.kind = kind
+        self.fd = fd  # our duplicate, closed by close()
+        self.link = link  # the /proc/self/fd link text, which other processes' match
+        self.identity = identity  # (st_dev, st_ino) of the pipe, FIFO or socket
+        self.packet_mode = packet_mode
+        self._request = request
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return (f"KernelEnd({self.role}, {self.kind}, fd={self.fd}, link={self.link!r}, "
+                f"packet_mode={self.packet_mode})")
 
     @property
     def is_pipe_like(self) -> bool:
@@ -150,7 +162,7 @@ def watch_end(fd: int, role: Role) -> KernelEnd | None:
     return KernelEnd(role=role, kind=kind, fd=own, link=fd_link(fd),
                      identity=(info.st_dev, info.st_ino),
                      packet_mode=kind != "socket" and bool(flags & O_DIRECT),
-                     _request=request)
+                     request=request)
 
 
 def is_full(queued: int, capacity: int) -> bool:

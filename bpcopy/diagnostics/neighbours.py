@@ -38,7 +38,6 @@ import contextlib
 import os
 import shlex
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from bpcopy.diagnostics.kernel import O_DIRECT, KernelEnd
@@ -48,6 +47,11 @@ from bpcopy.diagnostics.kernel import O_DIRECT, KernelEnd
 SLOW_READINGS_EVERY = 8
 
 _WAITING_CHANNEL = b"do_wait"
+# Reading every descriptor of every process costs in proportion to the whole machine
+# (a second or more on a large server), so all of /proc is scanned at most this many
+# times per copy: an anonymous pipe whose writer has gone gets no new one, and the
+# parent's family, scanned every time, holds nearly every pipeline's programs.
+MAX_FULL_SCANS = 2
 
 
 def command_line(pid: int) -> str | None:
@@ -73,20 +77,27 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
-@dataclass
 class Neighbour:
     """One process at one end, and what has been read of it so far."""
 
-    pid: int
-    command: str
-    ppid: int = 0
-    peak_rss: int | None = None
-    cpu_ticks: int = 0
-    waiting_looks: int = 0
-    wait_state_looks: int = 0
-    gone: bool = False
-    _files: dict[str, int] = field(default_factory=dict, repr=False)
-    _looks: int = field(default=0, repr=False)
+    __slots__ = ("pid", "command", "ppid", "peak_rss", "cpu_ticks", "waiting_looks",
+                 "wait_state_looks", "gone", "_files", "_looks")
+
+    def __init__(self, pid: int, command: str) -> None:
+        self.pid = pid
+        self.command = command
+        self.ppid = 0
+        self.peak_rss: int | None = None
+        self.cpu_ticks = 0
+        self.waiting_looks = 0
+        self.wait_state_looks = 0
+        self.gone = False
+        self._files: dict[str, int] = {}  # kept open: later reads are one pread each
+        self._looks = 0
+
+    def __repr__(self) -> str:
+        return (f"Neighbour(pid={self.pid}, command={self.command!r}, "
+                f"peak_rss={self.peak_rss}, gone={self.gone})")
 
     @classmethod
     def found(cls, pid: int) -> Neighbour:
@@ -212,6 +223,7 @@ class Neighbours:
                       if end.is_pipe_like and end.link is not None]
         self.hidden_pids = 0  # processes whose descriptors we were not allowed to read
         self.scans = 0
+        self.full_scans = 0
 
     def side(self, end: KernelEnd) -> EndNeighbours | None:
         for side in self.sides:
@@ -228,7 +240,8 @@ class Neighbours:
         self.scans += 1
         family = [self.parent_pid, *descendants_of(self.parent_pid)]
         self._look_at(family, cancelled)
-        if any(not side.by_pid for side in self.sides):
+        if any(not side.by_pid for side in self.sides) and self.full_scans < MAX_FULL_SCANS:
+            self.full_scans += 1
             self._look_at(all_pids(), cancelled, lonely_only=True)
 
     def sample(self) -> None:

@@ -39,9 +39,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass
 from time import perf_counter, thread_time
-from typing import Any
+from typing import Any, NamedTuple
 
 from bpcopy.diagnostics.kernel import KernelEnd, is_full
 from bpcopy.diagnostics.neighbours import EndNeighbours, Neighbours
@@ -58,8 +57,7 @@ CAPACITY_EVERY = 16
 MAX_WAITING_RECORDS = 1 << 16
 
 
-@dataclass
-class BufferReport:
+class BufferReport(NamedTuple):
     """What one end's kernel buffer did over the copy (the --json `upstream` object)."""
 
     role: str
@@ -213,8 +211,11 @@ class KernelSampler:
 
     # -- running --------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Take the first sample now (two ioctls), then sample on a thread."""
+    def start(self, started_at: float | None = None) -> None:
+        """Take the first sample now (two ioctls), then sample on a thread. Times count
+        from `started_at` (a perf_counter() reading) when given."""
+        if started_at is not None:
+            self.started_at = started_at
         self._sample(perf_counter())
         self._thread = threading.Thread(target=self._run, name="bpcopy-kernel-sampler",
                                         daemon=True)
@@ -233,11 +234,11 @@ class KernelSampler:
         for end in self.ends.values():
             end.close()
 
-    def write_records(self, trace: Any) -> None:
-        """Hand the kernel records taken so far to a trace writer (on the loop's thread:
-        the trace file has one writer)."""
+    def write_records(self, trace: Any, until: float = float("inf")) -> None:
+        """Hand the kernel records taken up to `until` (seconds on the copy's clock) to a
+        trace writer, on the loop's thread: the trace file has one writer."""
         records = self.records
-        while records:
+        while records and records[0][0] <= until:
             t, upstream, downstream = records.popleft()
             trace.kernel(t, upstream, downstream)
 
@@ -286,4 +287,6 @@ class KernelSampler:
             self.longest_gap_s = t - self._last_sample_t
         self._last_sample_t = t
         if self.records is not None:
-            self.records.append((t, upstream, downstream))
+            # Stamped when it joins the queue, after its readings (which take a while on
+            # a busy machine), so that no record the loop writes later is older.
+            self.records.append((perf_counter() - self.started_at, upstream, downstream))
