@@ -7,11 +7,18 @@ knows nothing of processes, rich or HTML.
 
 from __future__ import annotations
 
+import shlex
+
 
 def program_name(command: str) -> str:
     """The program of a shell-quoted command line, without its directory or arguments:
-    "python3" for "/usr/bin/python3 -c 'print(1)'"."""
-    first = command.split(" ", 1)[0]
-    if first[:1] in ("'", '"', "$"):  # quoted or escaped: a path with odd bytes; keep as is
-        return first
-    return first.rsplit("/", 1)[-1] or first
+    "python3" for "/usr/bin/python3 -c 'print(1)'"; still quoted when it needs to be."""
+    if command.startswith("[") and command.endswith("]"):
+        return command  # no command line, only the kernel's name for it: "[kworker/0:1]"
+    try:
+        words = shlex.split(command)
+    except ValueError:  # not shell-quoted after all
+        words = command.split()
+    if not words:
+        return command
+    return shlex.quote(words[0].rsplit("/", 1)[-1] or words[0])

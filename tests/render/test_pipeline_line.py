@@ -99,7 +99,8 @@ def test_compact_sizes_fit_five_cells():
 def test_a_program_is_named_without_its_directory_and_arguments():
     assert program_name("/usr/bin/python3 -c 'print(1)'") == "python3"
     assert program_name("gzip -9") == "gzip"
-    assert program_name("'/tmp/odd dir/prog' x") == "'/tmp/odd"  # quoted: left as it is
+    assert program_name("'/tmp/odd dir/my prog' x") == "'my prog'"  # quoted as it must be
+    assert program_name("[kworker/0:1]") == "[kworker/0:1]"  # a name, not a path
 
 
 def test_the_live_view_shows_the_line_under_its_title_in_a_pipeline():
