@@ -42,6 +42,7 @@ from bpcopy.endpoints.places import (
     refuse_same_fifo,
     resolve_destination_path,
 )
+from bpcopy.names import quote
 from bpcopy.pump import connect
 from bpcopy.signals import EndingSignals, Interrupted
 from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
@@ -249,7 +250,7 @@ class Copy:
         source, bytes_read = self.source, self.recorder.bytes
         if source.is_regular and source.size is not None and bytes_read < source.size:
             return SourceShrank(
-                f"source '{source.name}' shrank during the copy: read {bytes_read} of "
+                f"source {quote(source.name)} shrank during the copy: read {bytes_read} of "
                 f"{source.size} bytes; the destination was left untouched")
         return None
 
@@ -337,7 +338,7 @@ class Verification:
         self.fields["dest_sha256"] = written.hexdigest()
         if written.hexdigest() != read_digest:
             return VerifyMismatch(
-                f"verification failed: '{self.destination.name}' would have sha256 "
+                f"verification failed: {quote(self.destination.name)} would have sha256 "
                 f"{written.hexdigest()} but the bytes read have {read_digest}; "
                 "the destination was left untouched")
         self.fields["verified"] = "destination re-read and matched"
@@ -358,7 +359,7 @@ def describe(error: BaseException) -> str:
     """One line for a person: the file, then the operating system's reason."""
     if isinstance(error, OSError) and error.filename is not None:
         reason = error.strerror or str(error)
-        return f"'{error.filename}': {reason}"
+        return f"{quote(error.filename)}: {reason}"
     return str(error) or type(error).__name__
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bpcopy import __version__
+from bpcopy import __version__, names
 from bpcopy.diagnostics.kernel import PIPE_BUF
 from bpcopy.render.process_names import program_name
 from bpcopy.render.summary_text import summary_rows
@@ -451,7 +451,8 @@ def _page_foot() -> str:
 
 
 def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+    """Escaped for HTML; a file name's undecodable bytes become the text \\xff."""
+    return html.escape(names.text(str(text)), quote=True)
 
 
 _CSS = """
