@@ -263,8 +263,14 @@ def test_at_40_columns_the_pipeline_line_is_abbreviated_never_wrapped(tmp_path,
     # No line of the live view was wrapped by the terminal (capture-pane joins those).
     view = during[during.index("bpcopy stdin"):]
     assert all(len(line.rstrip()) <= 40 for line in view.splitlines()), view
-    window.wait_for(lambda screen: "DONE-42" in screen)
+    final = window.wait_for(lambda screen: "DONE-42" in screen)
     print(f"live view at 40 columns: {shown}")
+    # The timeline at the end: both kernel rows, under short labels, nothing wrapped.
+    summary = final[final.index("bpcopy: copy"):final.index("DONE-42")]
+    rows = summary.splitlines()
+    assert any(row.startswith("upstream│") for row in rows), summary
+    assert any(row.startswith("    down│") for row in rows), summary
+    assert all(len(row.rstrip()) <= 40 for row in rows), summary
 
 
 @needs_tmux

@@ -54,6 +54,14 @@ def test_the_terminal_timeline_gains_an_upstream_and_a_downstream_row(snapshot):
     snapshot("summary_pipeline_80.txt", text)
 
 
+def test_at_40_columns_the_kernel_rows_keep_short_labels_and_fit():
+    text = render_terminal_summary(pipeline_outcome(), color=False, width=40)
+    rows = text.splitlines()
+    assert any(row.startswith("upstream│") for row in rows)
+    assert any(row.startswith("    down│") for row in rows)
+    assert all(len(row) <= 40 for row in rows), text
+
+
 def test_only_the_ends_that_were_watched_get_a_row():
     text = render_terminal_summary(pipeline_outcome(upstream=None,
                                                     downstream=pipe_end()), False, 80)
