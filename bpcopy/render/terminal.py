@@ -206,8 +206,7 @@ def kernel_charts(columns: list[Column], summary: dict[str, Any], layout: Layout
     lines: list[Text] = []
     for role, _ in KERNEL_FIELDS:
         end = summary.get(role)
-        peaks = [column.peak_upstream if role == "upstream" else column.peak_downstream
-                 for column in columns]
+        peaks = [getattr(column, f"peak_{role}") for column in columns]
         if not end or all(peak is None for peak in peaks):
             continue
         values = [peak or 0 for peak in peaks]

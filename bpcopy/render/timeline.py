@@ -20,7 +20,7 @@ from typing import Any
 from bpcopy.diagnostics.recorder import Sample
 
 __all__ = ["KERNEL_FIELDS", "Column", "Sample", "duration_of", "fold_into_columns",
-           "kernel_watched", "samples_of"]
+           "samples_of"]
 
 # The kernel buffers a sample may carry, by role: (role, the Sample's field).
 KERNEL_FIELDS = (("upstream", "upstream_queued"), ("downstream", "downstream_queued"))
@@ -31,11 +31,6 @@ def samples_of(outcome: Any) -> list[Sample]:
     recorder = getattr(outcome, "recorder", None)
     timeline = getattr(recorder, "timeline", None)
     return list(getattr(timeline, "samples", []) or [])
-
-
-def kernel_watched(samples: Sequence[Sample], field: str) -> bool:
-    """Whether any sample carries a reading of that kernel buffer."""
-    return any(getattr(sample, field) is not None for sample in samples)
 
 
 @dataclass(frozen=True)
