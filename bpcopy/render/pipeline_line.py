@@ -13,8 +13,9 @@ that is not a pipe, FIFO or socket shows the file's name.
 
 It reads the kernel sampler's latest readings (bpcopy.diagnostics.sampler.KernelSampler:
 `upstream_queued`, `upstream_capacity`, `names(role)` and the same downstream) from the
-loop's thread while the sampler's thread updates them; each is one attribute read. It
-knows nothing of streams, and does not touch the sampler beyond those readings.
+loop's thread while the sampler's thread updates them: plain attributes, and the keys of
+a dict that only grows, so no lock is needed. It knows nothing of streams, and does not
+touch the sampler beyond those readings.
 """
 
 from __future__ import annotations
