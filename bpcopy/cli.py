@@ -57,6 +57,9 @@ EXIT_FAILED = 1
 @click.option("-n", "--no-clobber", is_flag=True, help="Refuse to overwrite an existing DST.")
 @click.option("-f", "--force", is_flag=True,
               help="Replace an existing DST even if it is read-only to you.")
+@click.option("--sparse", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="Zero chunks become holes in DST: auto when SRC has "
+              "holes, always, or never (as cp --sparse).")
 @click.option("--verify", is_flag=True, help="Compare sha256 of the bytes read and written.")
 @click.option("--assert-max-rss", type=SIZE, help="CI guard: exit 3 if peak RSS exceeds this.")
 @click.option("--assert-max-buffered", type=SIZE,
@@ -98,7 +101,7 @@ def run(options: dict[str, Any]) -> int:
         sink_fail_after=options["sink_fail_after"],
         sink_short_writes=options["sink_short_writes"], fsync=options["fsync"],
         no_clobber=options["no_clobber"], force=options["force"], verify=options["verify"],
-        trace=trace,
+        sparse=options["sparse"], trace=trace,
         measure_rss=needs_summary(options) or options["assert_max_rss"] is not None,
     )
     copy = Copy(copy_options)
@@ -129,6 +132,7 @@ def run_with_views(copy: Any, options: dict[str, Any], color: bool) -> Any:
     import signal
 
     from bpcopy.copy import CopyError, Interrupted, failed_outcome
+    from bpcopy.endpoints.places import cannot_open, out_of_descriptors, require_descriptors
 
     def terminated(signum: int, frame: Any) -> None:
         raise Terminated()
@@ -136,6 +140,7 @@ def run_with_views(copy: Any, options: dict[str, Any], color: bool) -> Any:
     signal.signal(signal.SIGTERM, terminated)
     try:
         copy.open()
+        require_descriptors(3, "the event loop (epoll and its wake-up socket pair)")
         live = None
         if wants_live_view(options) and not writes_to_stderr_terminal(copy.destination.fd):
             from bpcopy.render.live import LiveView
@@ -154,6 +159,10 @@ def run_with_views(copy: Any, options: dict[str, Any], color: bool) -> Any:
         return run_loop(main(), fine_timers=copy.options.simulates_slow_ends)
     except CopyError as error:
         return failed_outcome(copy, error, error.exit_code)
+    except OSError as error:  # out of descriptors (ulimit -n) anywhere: one line, clean up
+        if not out_of_descriptors(error):
+            raise
+        return failed_outcome(copy, cannot_open(error), EXIT_FAILED)
     except (KeyboardInterrupt, Terminated) as raised:
         signum = signal.SIGINT if isinstance(raised, KeyboardInterrupt) else signal.SIGTERM
         copy.abandon()
@@ -193,19 +202,29 @@ def complete_options(options: dict[str, Any]) -> None:
 
 
 def refuse_overwriting_the_copy(options: dict[str, Any]) -> None:
-    """A trace or report written over SRC or DST would destroy the data being copied."""
-    from bpcopy.endpoints.places import resolve_destination_path, same_file
+    """A trace or report written over SRC, DST or the stdout the data goes to would
+    destroy the data being copied; a report that cannot be written is found now, not
+    after a long copy."""
+    from bpcopy.endpoints.places import (
+        aliased_data,
+        resolve_destination_path,
+        unwritable_reason,
+    )
 
     try:
         dest = resolve_destination_path(options["source"], options["dest"])
     except Exception:  # the copy itself reports a bad destination, in its own words
-        return
+        dest = options["dest"]
     for option, path in (("--trace-file", options["trace_file"]),
                          ("--report", options["report"])):
-        for role, other in (("source", options["source"]), ("destination", dest)):
-            if path and same_file(path, other):
-                raise click.BadParameter(f"'{path}' is the copy's {role}",
-                                         param_hint=f"'{option}'")
+        role = path and aliased_data(path, options["source"], dest)
+        if role:
+            raise click.BadParameter(f"'{path}' is the copy's {role}; writing there would "
+                                     "corrupt the data", param_hint=f"'{option}'")
+    problem = options["report"] and unwritable_reason(options["report"])
+    if problem:
+        raise click.BadParameter(f"cannot write '{options['report']}': {problem}",
+                                 param_hint="'--report'")
 
 
 def needs_summary(options: dict[str, Any]) -> bool:

@@ -24,7 +24,7 @@ from bpcopy.diagnostics.memory import RssReader, peak_rss
 from bpcopy.diagnostics.recorder import Recorder
 from bpcopy.diagnostics.summary import build_summary
 from bpcopy.endpoints import faults
-from bpcopy.endpoints.fd import FdReadable, FdWritable
+from bpcopy.endpoints.fd import FdReadable, FdWritable, HoleWriter
 from bpcopy.endpoints.pacing import Pacer
 from bpcopy.endpoints.places import (
     CopyError,
@@ -34,8 +34,9 @@ from bpcopy.endpoints.places import (
     open_source,
     refuse_same_fifo,
     resolve_destination_path,
+    wants_holes,
 )
-from bpcopy.pump import connect
+from bpcopy.pump import BufferLimitExceeded, connect
 
 # Exit statuses (documented in the README).
 EXIT_OK = 0
@@ -66,6 +67,7 @@ class CopyOptions:
     no_clobber: bool = False
     force: bool = False
     verify: bool = False
+    sparse: str = "auto"  # auto | always | never, as cp's --sparse
     trace: Any = None  # a trace writer (bpcopy.render.trace), or None
     measure_rss: bool = True  # RSS at start and end, for the summary
     settle_ticks: int = 3
@@ -145,7 +147,9 @@ class Copy:
     def _build_streams(self) -> None:
         options = self.options
         assert self.source is not None and self.destination is not None
-        device_write: Any = os.write
+        holes = HoleWriter() if wants_holes(self.source, self.destination,
+                                            options.sparse) else None
+        device_write: Any = holes or os.write
         if options.sink_short_writes:
             device_write = faults.short_writes(device_write, options.seed)
         if options.sink_fail_after is not None:
@@ -155,7 +159,7 @@ class Copy:
             pacer=Pacer(options.source_delay, options.source_rate, 0.0, options.seed))
         self.writable = FdWritable(
             self.destination.fd, self.destination.name, options.write_hwm, close=False,
-            device_write=device_write,
+            device_write=device_write, holes=holes,
             pacer=Pacer(options.sink_delay, options.sink_rate, options.sink_jitter,
                         options.seed))
 
@@ -294,7 +298,8 @@ class Copy:
                                 mode=self.options.mode, start_rss=self.start_rss,
                                 peak_rss=max(end_rss, peak_rss() if self.options.measure_rss
                                              else 0),
-                                error=None if error is None else describe(error), extra=extra)
+                                error=None if error is None else describe(error), extra=extra,
+                                sink_fell_behind=isinstance(error, BufferLimitExceeded))
         return CopyOutcome(summary, error, exit_code_for(error), recorder, details)
 
 
@@ -310,7 +315,8 @@ def failed_outcome(copy: Copy, error: BaseException, exit_code: int) -> CopyOutc
         "readable_high_water_mark": options.read_hwm,
         "writable_high_water_mark": options.write_hwm, "mode": options.mode,
         "verdict": "neither: the copy did not run", "ok": False, "error": describe(error),
-        "max_buffered": 0, "source": options.source, "destination": options.dest,
+        "max_buffered": 0, "bytes_written": 0, "source": options.source,
+        "destination": options.dest,
     }
     return CopyOutcome(summary, error, exit_code)
 

@@ -4,7 +4,9 @@ The summary is a flat dict whose keys are a contract (the --json output):
   bytes, chunks, elapsed_s, throughput_bps, pauses, resumes, drains,
   max_readable_length, max_writable_length, paused_s, start_rss, peak_rss,
   readable_high_water_mark, writable_high_water_mark, mode, verdict, ok, error
-followed by extras (source, destination, sha256 with --verify, busy times, ...).
+followed by extras (bytes_written, source, destination, sha256 with --verify, busy
+times, ...). `bytes` is what was read (the number Node's trace agrees on);
+`bytes_written` is what the destination accepted, less when the copy stopped early.
 
 The verdict judges by time, not by pause counts: with chunks as large as the mark, even
 a fast sink makes write() return false on every chunk. Each endpoint reports how long its
@@ -23,8 +25,11 @@ _SHARE = 0.35
 
 
 def judge(elapsed_s: float, source_busy_s: float, sink_busy_s: float,
-          paused_s: float) -> str:
+          paused_s: float, sink_fell_behind: bool = False) -> str:
     """One line starting with sink-bound, source-bound or neither, then why."""
+    if sink_fell_behind:  # the error says so already; the verdict must not contradict it
+        return ("sink-bound: the destination fell behind, and its buffer grew past "
+                "--max-buffer")
     if elapsed_s <= 0:
         return "neither: the copy took no measurable time"
     source_share = source_busy_s / elapsed_s
@@ -48,8 +53,8 @@ def _percent(share: float) -> str:
 
 
 def build_summary(recorder: Any, source: Any, dest: Any, *, mode: str, start_rss: int,
-                  peak_rss: int, error: str | None, extra: dict[str, Any] | None = None
-                  ) -> dict[str, Any]:
+                  peak_rss: int, error: str | None, extra: dict[str, Any] | None = None,
+                  sink_fell_behind: bool = False) -> dict[str, Any]:
     elapsed = recorder.elapsed_s
     paused = recorder.paused_total_s
     source_busy = getattr(source, "busy_s", 0.0)
@@ -70,10 +75,11 @@ def build_summary(recorder: Any, source: Any, dest: Any, *, mode: str, start_rss
         "readable_high_water_mark": source.readable_high_water_mark,
         "writable_high_water_mark": dest.writable_high_water_mark,
         "mode": mode,
-        "verdict": judge(elapsed, source_busy, sink_busy, paused),
+        "verdict": judge(elapsed, source_busy, sink_busy, paused, sink_fell_behind),
         "ok": error is None,
         "error": error,
         "max_buffered": recorder.max_buffered,
+        "bytes_written": getattr(dest, "bytes_written", recorder.bytes),
         "source_busy_s": round(source_busy, 6),
         "sink_busy_s": round(sink_busy, 6),
     }

@@ -15,8 +15,7 @@ from bpcopy.units import format_duration, format_rate, format_size
 def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) pairs, in the order people read them."""
     rows = [
-        ("copied", f"{format_size(summary['bytes'])} ({summary['bytes']} bytes) "
-                   f"in {summary['chunks']} chunks"),
+        _amount_row(summary),
         ("time", f"{format_duration(summary['elapsed_s'])} at "
                  f"{format_rate(summary['throughput_bps'])}"),
         ("mode", f"{summary['mode']}, marks: "
@@ -36,6 +35,17 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("error", summary["error"]))
     rows.append(("verdict", summary["verdict"]))
     return rows
+
+
+def _amount_row(summary: dict[str, Any]) -> tuple[str, str]:
+    """What was copied; or, when the destination took less than was read (a full disk,
+    --max-buffer), both amounts: "copied" would count bytes that never arrived."""
+    read = summary["bytes"]
+    amount = f"{format_size(read)} ({read} bytes) in {summary['chunks']} chunks"
+    written = summary.get("bytes_written", read)
+    if written == read:
+        return ("copied", amount)
+    return ("data", f"read {amount}, wrote {format_size(written)} ({written} bytes)")
 
 
 def format_summary_text(summary: dict[str, Any]) -> str:
