@@ -5,7 +5,9 @@ Exit statuses: 0 success; 1 runtime or I/O error; 2 usage error; 3 a CI guard fa
 143 SIGTERM (after clean-up and a summary so far); 141 when the reader of stdout went
 away (EPIPE), silently, as cat's 128+SIGPIPE.
 
-It knows options and output; the copy itself is bpcopy.copy's.
+It knows options and output: click's values become one CommandOptions (bpcopy.options),
+once, and everything after reads that. The copy itself is bpcopy.copy's, and its signals
+bpcopy.signals'.
 """
 
 from __future__ import annotations
@@ -17,19 +19,36 @@ from typing import IO, Any
 import click
 
 from bpcopy import __version__
+from bpcopy.options import CommandOptions
+from bpcopy.pump import MODES
 from bpcopy.units import DURATION, MARK, RATE, SIZE, SIZE_OR_ZERO, format_size
 
 EXIT_FAILED = 1
 
 
+class DefaultMark:
+    """--high-water-mark's default: the streams' own (bpcopy.streams.marks), read when click
+    needs it (it calls this for the value, and str()s it for --help) rather than when this
+    module loads, because bpcopy.streams brings asyncio in, which must come after
+    skip_tls_support()."""
+
+    def __call__(self) -> str:
+        from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
+
+        return f"{DEFAULT_HIGH_WATER_MARK // 1024}KiB"
+
+    __str__ = __call__
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("source", metavar="SRC")
 @click.argument("dest", metavar="DST")
-@click.option("-H", "--high-water-mark", "high_water_mark", type=MARK, default="64KiB",
-              show_default=True, help="Mark of both streams (bytes per read, buffer limit).")
+@click.option("-H", "--high-water-mark", "high_water_mark", type=MARK,
+              default=DefaultMark(), show_default=True,
+              help="Mark of both streams (bytes per read, buffer limit).")
 @click.option("--read-hwm", type=MARK, help="Mark of the readable side only.")
 @click.option("--write-hwm", type=MARK, help="Mark of the writable side only.")
-@click.option("--mode", type=click.Choice(["pump", "pipe", "none"]), default="pump",
+@click.option("--mode", type=click.Choice(MODES), default=MODES[0],
               show_default=True,
               help="pump: pause/resume loop; pipe: Readable.pipe(); none: ignore write().")
 @click.option("--max-buffer", type=SIZE, default="256MiB", show_default=True,
@@ -70,77 +89,71 @@ EXIT_FAILED = 1
 @click.option("--report", type=click.Path(dir_okay=False),
               help="Write a self-contained HTML report (charts, summary, options).")
 @click.version_option(__version__, "-V", "--version", prog_name="bpcopy")
-def command(**options: Any) -> None:
+def command(**params: Any) -> None:
     """Copy SRC to DST through Node.js-style streams, and show the backpressure.
 
     SRC or DST may be - for stdin or stdout. If DST is a directory, the copy goes to
     DST/basename(SRC).
     """
-    sys.exit(run(options))
+    sys.exit(run(read_options(params)))
 
 
-def run(options: dict[str, Any]) -> int:
-    from bpcopy.copy import Copy, CopyOptions
+def read_options(params: dict[str, Any]) -> CommandOptions:
+    """click's values, checked together and typed: the one conversion."""
+    if params["as_json"] and params["trace"] and not params["trace_file"]:
+        raise click.UsageError("--json keeps stderr for the summary alone: "
+                               "send the trace elsewhere with --trace-file PATH")
+    return CommandOptions(**{**params, "trace": bool(params["trace"] or params["trace_file"])})
 
-    complete_options(options)
+
+def parse_options(args: list[str]) -> CommandOptions:
+    """The CommandOptions that `bpcopy ARGS...` would run with (for tests and tools)."""
+    with command.make_context("bpcopy", list(args)) as context:
+        return read_options(context.params)
+
+
+def run(options: CommandOptions) -> int:
     refuse_overwriting_the_copy(options)
-    for path, fd, name in ((options["source"], 0, "stdin"), (options["dest"], 1, "stdout")):
+    for path, fd, name in ((options.source, 0, "stdin"), (options.dest, 1, "stdout")):
         if path == "-" and fd in CLOSED_AT_START:
             emit(f"bpcopy: error: cannot copy with '-': {name} is closed\n")
             return EXIT_FAILED
-    color = wants_color(options["color"], sys.stderr)
+    color = wants_color(options.color, sys.stderr)
     trace_out, trace = open_trace(options, color)
-    copy_options = CopyOptions(
-        source=options["source"], dest=options["dest"],
-        read_hwm=options["read_hwm"] or options["high_water_mark"],
-        write_hwm=options["write_hwm"] or options["high_water_mark"],
-        mode=options["mode"], max_buffer=options["max_buffer"],
-        sink_delay=options["sink_delay"], sink_rate=options["sink_rate"],
-        sink_jitter=options["sink_jitter"], source_delay=options["source_delay"],
-        source_rate=options["source_rate"], seed=options["seed"],
-        sink_fail_after=options["sink_fail_after"],
-        sink_short_writes=options["sink_short_writes"], fsync=options["fsync"],
-        no_clobber=options["no_clobber"], force=options["force"], verify=options["verify"],
-        sparse=options["sparse"], trace=trace,
-        measure_rss=needs_summary(options) or options["assert_max_rss"] is not None,
-    )
-    copy = Copy(copy_options)
     try:
-        outcome = run_with_views(copy, options, color)
+        outcome = copy_with_views(options, trace, color)
     finally:
         if trace_out is not None and trace_out is not sys.stderr:
             try:
                 trace_out.close()
             except OSError as error:
-                emit(f"bpcopy: error: cannot write trace '{options['trace_file']}': "
+                emit(f"bpcopy: error: cannot write trace '{options.trace_file}': "
                      f"{error.strerror or error}\n")
                 return EXIT_FAILED
-    return report(outcome, options, color)
+    return present_outcome(outcome, options, color)
 
 
-class Terminated(BaseException):
-    """SIGTERM before the event loop took signals over (a KeyboardInterrupt's twin)."""
+def copy_with_views(options: CommandOptions, trace: Any, color: bool) -> Any:
+    """Run the copy, with the live view when a person is watching.
 
-
-def run_with_views(copy: Any, options: dict[str, Any], color: bool) -> Any:
-    """Open the ends, then run the copy with the live view when a person is watching.
-
-    From before the ends are opened (a FIFO may keep us waiting there) until the copy
-    has committed or discarded its destination, SIGINT and SIGTERM end in an orderly
-    way: whatever was created is removed.
+    Terminating signals are bpcopy.signals' (through run_copy): from before the ends are
+    opened until the destination is committed or discarded, they end the copy in order.
     """
-    import signal
+    from bpcopy.copy import CopyOptions, run_copy
 
-    from bpcopy.copy import CopyError, Interrupted, failed_outcome
-    from bpcopy.endpoints.places import cannot_open, out_of_descriptors, require_descriptors
+    copy_options = CopyOptions(
+        source=options.source, dest=options.dest, read_hwm=options.read_mark,
+        write_hwm=options.write_mark, mode=options.mode, max_buffer=options.max_buffer,
+        sink_delay=options.sink_delay, sink_rate=options.sink_rate,
+        sink_jitter=options.sink_jitter, source_delay=options.source_delay,
+        source_rate=options.source_rate, seed=options.seed,
+        sink_fail_after=options.sink_fail_after, sink_short_writes=options.sink_short_writes,
+        fsync=options.fsync, no_clobber=options.no_clobber, force=options.force,
+        verify=options.verify, sparse=options.sparse, trace=trace,
+        measure_rss=options.needs_summary or options.assert_max_rss is not None,
+    )
 
-    def terminated(signum: int, frame: Any) -> None:
-        raise Terminated()
-
-    signal.signal(signal.SIGTERM, terminated)
-    try:
-        copy.open()
-        require_descriptors(3, "the event loop (epoll and its wake-up socket pair)")
+    def run_with_live_view(copy: Any) -> Any:
         live = None
         if wants_live_view(options) and not writes_to_stderr_terminal(copy.destination.fd):
             from bpcopy.render.live import LiveView
@@ -156,20 +169,9 @@ def run_with_views(copy: Any, options: dict[str, Any], color: bool) -> Any:
                 if live is not None:
                     live.stop()
 
-        return run_loop(main(), fine_timers=copy.options.simulates_slow_ends)
-    except CopyError as error:
-        return failed_outcome(copy, error, error.exit_code)
-    except OSError as error:  # out of descriptors (ulimit -n) anywhere: one line, clean up
-        if not out_of_descriptors(error):
-            raise
-        return failed_outcome(copy, cannot_open(error), EXIT_FAILED)
-    except (KeyboardInterrupt, Terminated) as raised:
-        signum = signal.SIGINT if isinstance(raised, KeyboardInterrupt) else signal.SIGTERM
-        copy.abandon()
-        interrupted = Interrupted(signum)
-        return failed_outcome(copy, interrupted, 128 + signum)
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        return run_loop(main(), fine_timers=copy_options.simulates_slow_ends)
+
+    return run_copy(copy_options, run_with_live_view)
 
 
 def run_loop(coroutine: Any, fine_timers: bool) -> Any:
@@ -192,16 +194,7 @@ def run_loop(coroutine: Any, fine_timers: bool) -> Any:
         loop.close()
 
 
-def complete_options(options: dict[str, Any]) -> None:
-    """Check options that only make sense together, and fill in what one implies."""
-    if options["as_json"] and options["trace"] and not options["trace_file"]:
-        raise click.UsageError("--json keeps stderr for the summary alone: "
-                               "send the trace elsewhere with --trace-file PATH")
-    if options["trace_file"] and not options["trace"]:
-        options["trace"] = True
-
-
-def refuse_overwriting_the_copy(options: dict[str, Any]) -> None:
+def refuse_overwriting_the_copy(options: CommandOptions) -> None:
     """A trace or report written over SRC, DST or the stdout the data goes to would
     destroy the data being copied; a report that cannot be written is found now, not
     after a long copy."""
@@ -212,23 +205,18 @@ def refuse_overwriting_the_copy(options: dict[str, Any]) -> None:
     )
 
     try:
-        dest = resolve_destination_path(options["source"], options["dest"])
+        dest = resolve_destination_path(options.source, options.dest)
     except Exception:  # the copy itself reports a bad destination, in its own words
-        dest = options["dest"]
-    for option, path in (("--trace-file", options["trace_file"]),
-                         ("--report", options["report"])):
-        role = path and aliased_data(path, options["source"], dest)
+        dest = options.dest
+    for option, path in (("--trace-file", options.trace_file), ("--report", options.report)):
+        role = path and aliased_data(path, options.source, dest)
         if role:
             raise click.BadParameter(f"'{path}' is the copy's {role}; writing there would "
                                      "corrupt the data", param_hint=f"'{option}'")
-    problem = options["report"] and unwritable_reason(options["report"])
+    problem = options.report and unwritable_reason(options.report)
     if problem:
-        raise click.BadParameter(f"cannot write '{options['report']}': {problem}",
+        raise click.BadParameter(f"cannot write '{options.report}': {problem}",
                                  param_hint="'--report'")
-
-
-def needs_summary(options: dict[str, Any]) -> bool:
-    return bool(options["as_json"] or not options["quiet"] or options["report"])
 
 
 def wants_color(choice: str, stream: IO[str]) -> bool:
@@ -239,9 +227,9 @@ def wants_color(choice: str, stream: IO[str]) -> bool:
     return stream.isatty()
 
 
-def wants_live_view(options: dict[str, Any]) -> bool:
-    return (not options["no_progress"] and not options["as_json"] and not options["quiet"]
-            and not (options["trace"] and not options["trace_file"])
+def wants_live_view(options: CommandOptions) -> bool:
+    return (not options.no_progress and not options.as_json and not options.quiet
+            and not (options.trace and not options.trace_file)
             and sys.stderr.isatty())
 
 
@@ -256,25 +244,26 @@ def writes_to_stderr_terminal(fd: int) -> bool:
         return False
 
 
-def open_trace(options: dict[str, Any], color: bool) -> tuple[IO[str] | None, Any]:
-    if not options["trace"]:
+def open_trace(options: CommandOptions, color: bool) -> tuple[IO[str] | None, Any]:
+    if not options.trace:
         return None, None
     from bpcopy.render.trace import make_trace
 
-    if options["trace_file"]:
+    if options.trace_file:
         try:
             # A large buffer: appending to the trace in small pieces while the copy
             # appends to its destination made the file system several times slower.
-            out: IO[str] = open(options["trace_file"], "w", buffering=1 << 20)  # noqa: SIM115
+            out: IO[str] = open(options.trace_file, "w", buffering=1 << 20)  # noqa: SIM115
         except OSError as error:
-            raise click.BadParameter(f"cannot open '{options['trace_file']}': "
+            raise click.BadParameter(f"cannot open '{options.trace_file}': "
                                      f"{error.strerror}", param_hint="'--trace-file'") from None
-        return out, make_trace(options["trace_format"], out, color=False)
-    return sys.stderr, make_trace(options["trace_format"], sys.stderr, color=color)
+        return out, make_trace(options.trace_format, out, color=False)
+    return sys.stderr, make_trace(options.trace_format, sys.stderr, color=color)
 
 
-def report(outcome: Any, options: dict[str, Any], color: bool) -> int:
-    """Print what the user asked for and return the exit status."""
+def present_outcome(outcome: Any, options: CommandOptions, color: bool) -> int:
+    """Print the summary and errors the user asked for, write the HTML report if asked,
+    and return the exit status."""
     from bpcopy.copy import EXIT_GUARD, EXIT_SIGPIPE
 
     summary = outcome.summary
@@ -284,20 +273,20 @@ def report(outcome: Any, options: dict[str, Any], color: bool) -> int:
         exit_code = EXIT_GUARD
         summary["guards"] = guard_failures
     problems = []
-    if options["report"] and outcome.recorder is not None:
+    if options.report and outcome.recorder is not None:
         problem = write_report(outcome, options)
         if problem is not None:
             problems.append(problem)
             summary["report_error"] = problem
             exit_code = exit_code or EXIT_FAILED
-    if options["as_json"]:
+    if options.as_json:
         import json
 
         emit(json.dumps(summary) + "\n")
         return exit_code
     if exit_code == EXIT_SIGPIPE:
         return exit_code  # the reader went away: nothing more to say, as with cat
-    if not options["quiet"] and outcome.recorder is not None:
+    if not options.quiet and outcome.recorder is not None:
         emit(render_summary(outcome, color))
     if outcome.error is not None:
         emit(f"bpcopy: error: {summary.get('error')}\n")
@@ -308,13 +297,13 @@ def report(outcome: Any, options: dict[str, Any], color: bool) -> int:
     return exit_code
 
 
-def check_guards(summary: dict[str, Any], options: dict[str, Any]) -> list[str]:
+def check_guards(summary: dict[str, Any], options: CommandOptions) -> list[str]:
     failures = []
-    limit = options["assert_max_rss"]
+    limit = options.assert_max_rss
     if limit is not None and summary.get("peak_rss", 0) > limit:
         failures.append(f"peak RSS {format_size(summary['peak_rss'])} ({summary['peak_rss']} "
                         f"bytes) exceeds --assert-max-rss {format_size(limit)} ({limit} bytes)")
-    limit = options["assert_max_buffered"]
+    limit = options.assert_max_buffered
     if limit is not None and summary.get("max_buffered", 0) > limit:
         failures.append(f"buffered {summary['max_buffered']} bytes (readable + writable) "
                         f"exceeds --assert-max-buffered {limit} bytes")
@@ -331,14 +320,14 @@ def render_summary(outcome: Any, color: bool) -> str:
     return format_summary_text(outcome.summary)
 
 
-def write_report(outcome: Any, options: dict[str, Any]) -> str | None:
+def write_report(outcome: Any, options: CommandOptions) -> str | None:
     """Write the HTML report; return what went wrong, if anything (the copy stands)."""
     from bpcopy.render.report import write_html_report
 
     try:
-        write_html_report(options["report"], outcome, options)
+        write_html_report(options.report, outcome, options)
     except OSError as error:
-        return (f"cannot write report '{options['report']}': {error.strerror or error} "
+        return (f"cannot write report '{options.report}': {error.strerror or error} "
                 "(the copy itself is complete)")
     return None
 

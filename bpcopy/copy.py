@@ -1,13 +1,19 @@
 """One copy, start to finish: open the ends, join the streams, watch, settle, commit.
 
-This is where the pieces meet. The order of a run:
-1. open the source and the destination (a FIFO waits for its other end here);
-2. build the two streams over them, with any simulated slowness and injected faults;
-3. join them with the chosen strategy, then attach the recorder (and the hasher for
-   --verify), so the recorder sees each chunk after the strategy has handled it;
-4. wait for the destination's 'finish', or the first error, or SIGINT/SIGTERM;
-5. let the loop settle (pipe()'s own 'finish' listener unpipes and pauses), then stop
-   the clock's bookkeeping, verify, and commit the destination, or discard it.
+This is where the pieces meet. A copy goes through two phases, each its own object:
+1. `open_ends(options)` opens the source and the destination (a FIFO waits for its other
+   end here) and returns them as `Ends`;
+2. `Copy(options, ends, signals)` builds the two streams over them, with any simulated
+   slowness and injected faults, and the recorder that watches them; `await copy.run()`
+   then
+   a. joins the streams with the chosen strategy and attaches the hasher (for --verify)
+      and the recorder, so the recorder sees each chunk after the strategy has handled it;
+   b. waits for the destination's 'finish', or the first error, or a terminating signal;
+   c. lets the loop settle (pipe()'s own 'finish' listener unpipes and pauses), stops the
+      clock, checks the source gave all it promised, verifies;
+   d. commits the destination, or discards it, and builds the summary.
+`run_copy(options)` performs both phases under one window of terminating signals
+(bpcopy.signals), and gives a copy that failed before it ran its summary too.
 
 It decides no stream numbers (bpcopy.streams does) and prints nothing (the CLI does).
 """
@@ -17,8 +23,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
 from bpcopy.diagnostics.memory import RssReader, peak_rss
 from bpcopy.diagnostics.recorder import Recorder
@@ -30,29 +37,33 @@ from bpcopy.endpoints.places import (
     CopyError,
     Destination,
     Source,
+    cannot_open,
     open_destination,
     open_source,
+    out_of_descriptors,
     refuse_same_fifo,
+    require_descriptors,
     resolve_destination_path,
     wants_holes,
 )
 from bpcopy.pump import BufferLimitExceeded, connect
+from bpcopy.signals import EndingSignals, Interrupted
+from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
 
-# Exit statuses (documented in the README).
+# Exit statuses (documented in the README); a signal's is Interrupted.exit_status.
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_USAGE = 2
 EXIT_GUARD = 3
 EXIT_SIGPIPE = 128 + signal.SIGPIPE
-SIGNAL_EXITS = {signal.SIGINT: 128 + signal.SIGINT, signal.SIGTERM: 128 + signal.SIGTERM}
 
 
-@dataclass
-class CopyOptions:
+# CopyOptions and CopyOutcome are NamedTuples rather than dataclasses: as typed, and a
+# dataclass compiles generated methods at import, a cost every run of bpcopy would pay.
+class CopyOptions(NamedTuple):
     source: str
     dest: str
-    read_hwm: int = 65536
-    write_hwm: int = 65536
+    read_hwm: int = DEFAULT_HIGH_WATER_MARK
+    write_hwm: int = DEFAULT_HIGH_WATER_MARK
     mode: str = "pump"
     max_buffer: int = 256 * 1024 * 1024
     sink_delay: float = 0.0
@@ -78,12 +89,6 @@ class CopyOptions:
                     or self.source_delay or self.source_rate)
 
 
-class Interrupted(Exception):
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"interrupted by {signal.Signals(signum).name}")
-        self.signum = signum
-
-
 class SourceShrank(Exception):
     pass
 
@@ -92,233 +97,231 @@ class VerifyMismatch(Exception):
     pass
 
 
-@dataclass
-class CopyOutcome:
+class CopyOutcome(NamedTuple):
     summary: dict[str, Any]
     error: BaseException | None
     exit_code: int
     recorder: Recorder | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Ends(NamedTuple):
+    """Both ends of a copy, opened."""
+
+    source: Source
+    destination: Destination
+
+    def abandon(self) -> None:
+        """Leave the destination as it was, and close the source."""
+        self.destination.discard()
+        self.source.close()
+
+
+def open_ends(options: CopyOptions) -> Ends:
+    """Open the source, then the destination (either may block on a FIFO).
+
+    Raises CopyError for a refused or unopenable end, having closed what it opened.
+    """
+    dest_path = resolve_destination_path(options.source, options.dest)
+    refuse_same_fifo(options.source, dest_path)
+    source = open_source(options.source)
+    try:
+        destination = open_destination(source, dest_path, no_clobber=options.no_clobber,
+                                       force=options.force, fsync=options.fsync)
+    except BaseException:
+        source.close()
+        raise
+    try:  # under a small ulimit -n, say so here rather than from a half-built loop
+        require_descriptors(3, "the event loop (epoll and its wake-up socket pair)")
+    except BaseException:
+        Ends(source, destination).abandon()
+        raise
+    return Ends(source, destination)
 
 
 class Copy:
-    """A prepared copy: `await run()` performs it. Others may watch `recorder` meanwhile."""
+    """A copy between opened ends: `await run()` performs it, once.
 
-    def __init__(self, options: CopyOptions) -> None:
+    The streams and the recorder exist from the start, so others (the live view) may
+    watch `recorder` meanwhile; it says when it has `started`.
+    """
+
+    def __init__(self, options: CopyOptions, ends: Ends, *, signals: EndingSignals,
+                 rss: RssReader, start_rss: int = 0) -> None:
         self.options = options
-        self.source: Source | None = None
-        self.destination: Destination | None = None
-        self.readable: FdReadable | None = None
-        self.writable: FdWritable | None = None
-        self.recorder: Recorder | None = None
-        self.start_rss = 0
-        self.rss = RssReader()
-        self.total_bytes: int | None = None
-        self.interrupted: Interrupted | None = None
-
-    def open(self) -> None:
-        """Open both ends (may block on a FIFO). Raises CopyError."""
-        options = self.options
-        if options.measure_rss:
-            self.start_rss = self.rss.current()
-        dest_path = resolve_destination_path(options.source, options.dest)
-        refuse_same_fifo(options.source, dest_path)
-        self.source = open_source(options.source)
-        self.total_bytes = self.source.size
-        try:
-            self.destination = open_destination(self.source, dest_path,
-                                                no_clobber=options.no_clobber,
-                                                force=options.force,
-                                                fsync=options.fsync)
-        except BaseException:
-            self.source.close()
-            raise
-
-    def abandon(self) -> None:
-        """Undo what open() and run() set up, after an interrupt that bypassed run()."""
-        for stream in (self.readable, self.writable):
-            if stream is not None:
-                stream.release()
-        if self.destination is not None:
-            self.destination.discard()
-        if self.source is not None:
-            self.source.close()
-
-    def _build_streams(self) -> None:
-        options = self.options
-        assert self.source is not None and self.destination is not None
-        holes = HoleWriter() if wants_holes(self.source, self.destination,
-                                            options.sparse) else None
-        device_write: Any = holes or os.write
-        if options.sink_short_writes:
-            device_write = faults.short_writes(device_write, options.seed)
-        if options.sink_fail_after is not None:
-            device_write = faults.fail_after(device_write, options.sink_fail_after)
-        self.readable = FdReadable(
-            self.source.fd, self.source.name, options.read_hwm, close=False,
-            pacer=Pacer(options.source_delay, options.source_rate, 0.0, options.seed))
-        self.writable = FdWritable(
-            self.destination.fd, self.destination.name, options.write_hwm, close=False,
-            device_write=device_write, holes=holes,
-            pacer=Pacer(options.sink_delay, options.sink_rate, options.sink_jitter,
-                        options.seed))
+        self.source, self.destination = ends
+        self.signals = signals
+        self.rss = rss
+        self.start_rss = start_rss
+        self.readable, self.writable = _build_streams(options, ends)
+        self.recorder = Recorder(self.readable, self.writable, trace=options.trace, rss=rss)
+        self.verification = Verification(self.destination) if options.verify else None
 
     async def run(self) -> CopyOutcome:
-        if self.source is None:
-            self.open()
-        assert self.source is not None and self.destination is not None
-        options = self.options
+        """Stream, settle, check, then commit or discard. The first error decides."""
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        self._build_streams()
-        readable, writable = self.readable, self.writable
-        assert readable is not None and writable is not None
-
-        def fail(error: BaseException) -> None:
-            if not done.done():
-                done.set_exception(error)
-            readable.destroy()
-            writable.destroy()
-
-        def on_finish() -> None:
-            if not done.done():
-                done.set_result(None)
-
-        readable.on("error", fail)
-        writable.on("error", fail)
-        writable.on("finish", on_finish)
-        hasher = None
-        if options.verify:
-            import hashlib
-
-            hasher = hashlib.sha256()
-        connect(options.mode, readable, writable, options.max_buffer)
-        self.recorder = recorder = Recorder(readable, writable, trace=options.trace,
-                                            rss=self.rss)
-        if hasher is not None:
-            readable.on("data", hasher.update)
-        handled = self._handle_signals(loop, fail)
-        # A listener that raises (a trace writer whose disk filled up, say) would leave
-        # the copy half-done; as in Node, where it would end the process, it ends the copy.
-        previous_handler = loop.get_exception_handler()
-        loop.set_exception_handler(lambda _, context: fail(
-            context.get("exception") or RuntimeError(context.get("message", "failed"))))
-        recorder.start()
-        error: BaseException | None = None
-        try:
-            await done
-        except BaseException as raised:  # every failure ends up in the summary
-            error = raised
-        finally:
-            loop.set_exception_handler(previous_handler)
-        # The signal handlers stay until the destination is committed or discarded, so
+        self._done: asyncio.Future[None] = loop.create_future()
+        # Signals stay with the copy until the destination is committed or discarded, so
         # an interrupt while verifying or syncing still removes the temporary file.
-        try:
-            for _ in range(options.settle_ticks):
-                await asyncio.sleep(0)
-            recorder.finish_clock()
-            if error is None:
-                error = self._check_source_complete(recorder.bytes)
-            details: dict[str, Any] = {}
-            if error is None and hasher is not None:
-                error = self._verify(hasher.hexdigest(), details)
+        with self.signals.delivered_to(loop, self._end):
+            with listener_errors_end_copy(loop, self._end):
+                error = await self._stream()
+            await self._settle()
+            error = error or self._source_shortfall()
+            if error is None and self.verification is not None:
+                error = self.verification.compare()
                 await asyncio.sleep(0)  # a signal that came while hashing is handled here
-            if error is None and self.interrupted is not None:
-                error = self.interrupted
-            return self._conclude(error, details)
-        finally:
-            for signum in handled:
-                loop.remove_signal_handler(signum)
+            error = error or self.signals.caught
+            return self._conclude(error)
 
-    def _handle_signals(self, loop: asyncio.AbstractEventLoop, fail: Any) -> list[int]:
-        def interrupt(signum: int) -> None:
-            if self.interrupted is None:
-                self.interrupted = Interrupted(signum)
-            fail(self.interrupted)
+    def abandon(self) -> None:
+        """Undo everything, for a copy whose run() never got under way."""
+        for stream in (self.readable, self.writable):
+            stream.release()
+        Ends(self.source, self.destination).abandon()
 
-        handled = []
-        for signum in SIGNAL_EXITS:
-            try:
-                loop.add_signal_handler(signum, interrupt, signum)
-                handled.append(signum)
-            except (ValueError, RuntimeError, NotImplementedError):
-                pass  # not the main thread: the caller handles signals
-        return handled
+    # -- the steps of run() -------------------------------------------------------------
 
-    def _check_source_complete(self, bytes_read: int) -> BaseException | None:
-        source = self.source
-        assert source is not None
+    async def _stream(self) -> BaseException | None:
+        """Join the streams, start the clock, and wait for 'finish' or the first error."""
+        readable, writable = self.readable, self.writable
+        readable.on("error", self._end)
+        writable.on("error", self._end)
+        writable.on("finish", self._finished)
+        connect(self.options.mode, readable, writable, self.options.max_buffer)
+        if self.verification is not None:
+            readable.on("data", self.verification.read_digest.update)
+        self.recorder.start()
+        try:
+            await self._done
+        except BaseException as raised:  # every failure ends up in the summary
+            return raised
+        return None
+
+    def _end(self, error: BaseException) -> None:
+        """End the copy with `error` (a stream's, a listener's, or a signal's)."""
+        if not self._done.done():
+            self._done.set_exception(error)
+        self.readable.destroy()
+        self.writable.destroy()
+
+    def _finished(self) -> None:
+        if not self._done.done():
+            self._done.set_result(None)
+
+    async def _settle(self) -> None:
+        for _ in range(self.options.settle_ticks):
+            await asyncio.sleep(0)
+        self.recorder.finish_clock()
+
+    def _source_shortfall(self) -> BaseException | None:
+        source, bytes_read = self.source, self.recorder.bytes
         if source.is_regular and source.size is not None and bytes_read < source.size:
             return SourceShrank(
                 f"source '{source.name}' shrank during the copy: read {bytes_read} of "
                 f"{source.size} bytes; the destination was left untouched")
         return None
 
-    def _verify(self, read_digest: str, details: dict[str, Any]) -> BaseException | None:
-        destination = self.destination
-        assert destination is not None
-        details["sha256"] = read_digest
-        path = destination.temp_path
-        if path is None:
-            details["verified"] = "source only: the destination cannot be read back"
-            return None
-        import hashlib
-
-        written = hashlib.sha256()
-        with open(path, "rb") as copy:
-            for block in iter(lambda: copy.read(1 << 20), b""):
-                written.update(block)
-        details["dest_sha256"] = written.hexdigest()
-        if written.hexdigest() != read_digest:
-            return VerifyMismatch(
-                f"verification failed: '{destination.name}' would have sha256 "
-                f"{written.hexdigest()} but the bytes read have {read_digest}; "
-                "the destination was left untouched")
-        details["verified"] = "destination re-read and matched"
-        return None
-
-    def _conclude(self, error: BaseException | None, details: dict[str, Any]) -> CopyOutcome:
-        destination, source = self.destination, self.source
-        assert destination is not None and source is not None
+    def _conclude(self, error: BaseException | None) -> CopyOutcome:
         if error is None:
             try:
-                destination.commit()
+                self.destination.commit()
             except CopyError as commit_error:
                 error = commit_error
         else:
-            destination.discard()
-        source.close()
-        end_rss = 0
-        if self.options.measure_rss:
-            end_rss = self.rss.current()
-        recorder = self.recorder
-        assert recorder is not None
-        extra = {"source": source.name, "destination": destination.name, **details}
-        summary = build_summary(recorder, self.readable, self.writable,
-                                mode=self.options.mode, start_rss=self.start_rss,
-                                peak_rss=max(end_rss, peak_rss() if self.options.measure_rss
-                                             else 0),
-                                error=None if error is None else describe(error), extra=extra,
-                                sink_fell_behind=isinstance(error, BufferLimitExceeded))
-        return CopyOutcome(summary, error, exit_code_for(error), recorder, details)
+            self.destination.discard()
+        self.source.close()
+        measure_rss = self.options.measure_rss
+        end_rss = max(self.rss.current(), peak_rss()) if measure_rss else 0
+        extra = {"source": self.source.name, "destination": self.destination.name}
+        if self.verification is not None:
+            extra.update(self.verification.fields)
+        summary = build_summary(
+            self.recorder, mode=self.options.mode,
+            marks=(self.readable.readable_high_water_mark,
+                   self.writable.writable_high_water_mark),
+            start_rss=self.start_rss, peak_rss=end_rss,
+            error=None if error is None else describe(error), extra=extra,
+            sink_fell_behind=isinstance(error, BufferLimitExceeded))
+        return CopyOutcome(summary, error, exit_code_for(error), self.recorder)
 
 
-def failed_outcome(copy: Copy, error: BaseException, exit_code: int) -> CopyOutcome:
+def _build_streams(options: CopyOptions, ends: Ends) -> tuple[FdReadable, FdWritable]:
+    """The two streams over the ends, with simulated slowness and faults as asked."""
+    holes = HoleWriter() if wants_holes(ends.source, ends.destination,
+                                        options.sparse) else None
+    device_write: Any = holes or os.write
+    if options.sink_short_writes:
+        device_write = faults.short_writes(device_write, options.seed)
+    if options.sink_fail_after is not None:
+        device_write = faults.fail_after(device_write, options.sink_fail_after)
+    readable = FdReadable(
+        ends.source.fd, ends.source.name, options.read_hwm, close=False,
+        pacer=Pacer(options.source_delay, options.source_rate, 0.0, options.seed))
+    writable = FdWritable(
+        ends.destination.fd, ends.destination.name, options.write_hwm, close=False,
+        device_write=device_write, holes=holes,
+        pacer=Pacer(options.sink_delay, options.sink_rate, options.sink_jitter, options.seed))
+    return readable, writable
+
+
+@contextmanager
+def listener_errors_end_copy(loop: asyncio.AbstractEventLoop,
+                             end: Callable[[BaseException], None]) -> Iterator[None]:
+    """A listener that raises (a trace writer whose disk filled up, say) would leave the
+    copy half-done; as in Node, where it would end the process, it ends the copy."""
+    previous_handler = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _, context: end(
+        context.get("exception") or RuntimeError(context.get("message", "failed"))))
+    try:
+        yield
+    finally:
+        loop.set_exception_handler(previous_handler)
+
+
+class Verification:
+    """--verify: hash the bytes as they are read, then re-read the destination and compare.
+
+    `fields` are what the summary gains: sha256, dest_sha256 and how it was verified.
+    """
+
+    def __init__(self, destination: Destination) -> None:
+        import hashlib
+
+        self._sha256 = hashlib.sha256
+        self.destination = destination
+        self.read_digest = hashlib.sha256()
+        self.fields: dict[str, str] = {}
+
+    def compare(self) -> BaseException | None:
+        """Call before the destination is committed, while its temporary file exists."""
+        read_digest = self.read_digest.hexdigest()
+        self.fields["sha256"] = read_digest
+        path = self.destination.temp_path
+        if path is None:
+            self.fields["verified"] = "source only: the destination cannot be read back"
+            return None
+        written = self._sha256()
+        with open(path, "rb") as copy:
+            for block in iter(lambda: copy.read(1 << 20), b""):
+                written.update(block)
+        self.fields["dest_sha256"] = written.hexdigest()
+        if written.hexdigest() != read_digest:
+            return VerifyMismatch(
+                f"verification failed: '{self.destination.name}' would have sha256 "
+                f"{written.hexdigest()} but the bytes read have {read_digest}; "
+                "the destination was left untouched")
+        self.fields["verified"] = "destination re-read and matched"
+        return None
+
+
+def outcome_before_start(options: CopyOptions, error: BaseException,
+                         start_rss: int) -> CopyOutcome:
     """A copy that failed before its streams ran: every summary field, zero where
     nothing was measured, so --json keeps its shape."""
-    copy.abandon()
-    options = copy.options
-    summary = {
-        "bytes": 0, "chunks": 0, "elapsed_s": 0.0, "throughput_bps": 0.0, "pauses": 0,
-        "resumes": 0, "drains": 0, "max_readable_length": 0, "max_writable_length": 0,
-        "paused_s": 0.0, "start_rss": copy.start_rss, "peak_rss": copy.start_rss,
-        "readable_high_water_mark": options.read_hwm,
-        "writable_high_water_mark": options.write_hwm, "mode": options.mode,
-        "verdict": "neither: the copy did not run", "ok": False, "error": describe(error),
-        "max_buffered": 0, "bytes_written": 0, "source": options.source,
-        "destination": options.dest,
-    }
-    return CopyOutcome(summary, error, exit_code)
+    summary = build_summary(None, mode=options.mode, marks=(options.read_hwm, options.write_hwm),
+                            start_rss=start_rss, peak_rss=start_rss, error=describe(error),
+                            extra={"source": options.source, "destination": options.dest})
+    return CopyOutcome(summary, error, exit_code_for(error))
 
 
 def describe(error: BaseException) -> str:
@@ -333,7 +336,7 @@ def exit_code_for(error: BaseException | None) -> int:
     if error is None:
         return EXIT_OK
     if isinstance(error, Interrupted):
-        return SIGNAL_EXITS[error.signum]
+        return error.exit_status
     if isinstance(error, BrokenPipeError):
         return EXIT_SIGPIPE
     if isinstance(error, CopyError):
@@ -341,6 +344,38 @@ def exit_code_for(error: BaseException | None) -> int:
     return EXIT_FAILED
 
 
-def run_copy(options: CopyOptions) -> CopyOutcome:
-    """Run a copy on a fresh event loop (for library use and tests)."""
-    return asyncio.run(Copy(options).run())
+def run_copy(options: CopyOptions,
+             run_on_loop: Callable[[Copy], CopyOutcome] | None = None) -> CopyOutcome:
+    """Every phase of a copy, within one window of terminating signals.
+
+    `run_on_loop(copy)` runs `copy.run()` on an event loop and returns its outcome (the
+    CLI's adds the live view); by default, a fresh asyncio loop. A copy that fails or is
+    interrupted before it runs still gets its summary.
+    """
+    rss = RssReader()
+    start_rss = rss.current() if options.measure_rss else 0
+    with EndingSignals() as signals:
+        try:
+            ends = open_ends(options)
+        except (CopyError, Interrupted) as error:
+            return outcome_before_start(options, error, start_rss)
+        copy = None
+        try:
+            copy = Copy(options, ends, signals=signals, rss=rss, start_rss=start_rss)
+            if run_on_loop is None:
+                return asyncio.run(copy.run())
+            return run_on_loop(copy)
+        except Interrupted as error:  # before run() had the signals delivered to it
+            if copy is None:
+                ends.abandon()
+            else:
+                copy.abandon()
+            return outcome_before_start(options, error, start_rss)
+        except OSError as error:  # out of descriptors (ulimit -n): one line, clean up
+            if not out_of_descriptors(error):
+                raise
+            if copy is None:
+                ends.abandon()
+            else:
+                copy.abandon()
+            return outcome_before_start(options, cannot_open(error), start_rss)

@@ -307,7 +307,12 @@ class RateParamType(click.ParamType):
 
 SIZE = SizeParamType()
 SIZE_OR_ZERO = SizeParamType(minimum=0)
-# Node caps a stream's highWaterMark at 1 GiB; bpcopy holds up to a mark per side.
-MARK = SizeParamType(maximum=1 << 30, maximum_reason=", as in Node")
+# The cap on --high-water-mark, --read-hwm and --write-hwm is bpcopy's own choice, not a
+# rule of Node's: Node's stream constructors accept any non-negative integer mark (2^31
+# included), and its 1 GiB MAX_HWM only caps how far read(n) raises a readable's mark.
+# bpcopy reads a mark's worth at a time and may hold a mark per side in memory, so it
+# refuses marks over 1 GiB rather than let a typo allocate gigabytes.
+MARK_LIMIT = 1 << 30
+MARK = SizeParamType(maximum=MARK_LIMIT, maximum_reason=", bpcopy's limit for a mark")
 DURATION = DurationParamType()
 RATE = RateParamType()

@@ -30,11 +30,6 @@ class RssReader:
         fields = os.pread(self._statm, 128, 0).split(None, 2)
         return int(fields[1]) * _PAGE_SIZE
 
-    def close(self) -> None:
-        if self._statm is not None:
-            os.close(self._statm)
-            self._statm = None
-
 
 def peak_rss() -> int:
     """The kernel's record of this process's largest RSS so far, in bytes."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from time import perf_counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from bpcopy.diagnostics.memory import RssReader
 
@@ -30,8 +30,19 @@ from bpcopy.diagnostics.memory import RssReader
 RSS_REUSE_S = 0.001
 
 
+class Sample(NamedTuple):
+    """The buffers, memory and counts at one moment of a copy (a point on its timeline)."""
+
+    t: float  # seconds since the copy started
+    readable_length: int
+    writable_length: int
+    rss: int
+    drains: int  # so far
+    pauses: int  # so far
+
+
 class Timeline:
-    """Samples of (t, readable_length, writable_length, rss, drains, pauses).
+    """Samples taken by a timer, every `interval` seconds.
 
     At most `limit` samples are kept: when full, every other one is dropped and the
     spacing doubles, so memory stays flat for copies of any length.
@@ -40,11 +51,10 @@ class Timeline:
     def __init__(self, interval: float = 0.005, limit: int = 2000) -> None:
         self.interval = interval
         self.limit = limit
-        self.samples: list[tuple[float, int, int, int, int, int]] = []
+        self.samples: list[Sample] = []
 
-    def add(self, t: float, readable_length: int, writable_length: int, rss: int,
-            drains: int, pauses: int) -> None:
-        self.samples.append((t, readable_length, writable_length, rss, drains, pauses))
+    def add(self, sample: Sample) -> None:
+        self.samples.append(sample)
         if len(self.samples) >= self.limit:
             self.samples = self.samples[::2]
             self.interval *= 2
@@ -70,6 +80,7 @@ class Recorder:
         self.max_buffered = 0
         self.max_rss = 0
         self.paused_s = 0.0
+        self.started = False
         self.started_at = 0.0
         self.finished_at: float | None = None
         self._paused_since: float | None = None
@@ -91,6 +102,7 @@ class Recorder:
         dest.on("finish", self._on_finish)
         dest.on("error", self._on_error)
         self.started_at = perf_counter()
+        self.started = True
         self._sample(0.0)
         self._loop = asyncio.get_running_loop()
         self._next_sample = self._loop.call_later(self.timeline.interval, self._sample_now)
@@ -124,9 +136,7 @@ class Recorder:
             self.max_readable_length = readable_length
         if writable_length > self.max_writable_length:
             self.max_writable_length = writable_length
-        buffered = readable_length + writable_length
-        if buffered > self.max_buffered:
-            self.max_buffered = buffered
+        self._note_buffered(readable_length + writable_length)
         if self.trace is not None:
             t = perf_counter() - self.started_at
             if t >= self._rss_fresh_until:
@@ -152,10 +162,19 @@ class Recorder:
             self.max_rss = rss
         readable_length = self.source.readable_length
         writable_length = self.dest.writable_length
-        buffered = readable_length + writable_length
+        self._note_buffered(readable_length + writable_length)
+        self.timeline.add(Sample(t, readable_length, writable_length, rss, self.drains,
+                                 self.pauses))
+
+    def _note_buffered(self, buffered: int) -> None:
+        """Keep the most bytes held in both buffers at once (--assert-max-buffered).
+
+        Three moments feed it, for their peaks differ: a chunk (after the strategy has
+        written it), 'drain' (when a paused reader's read-ahead is fullest) and the timer
+        (which sees the buffers between chunks).
+        """
         if buffered > self.max_buffered:
             self.max_buffered = buffered
-        self.timeline.add(t, readable_length, writable_length, rss, self.drains, self.pauses)
 
     # The pause, resume and drain listeners run once per chunk each: they build a trace
     # record only when someone is tracing.
@@ -184,9 +203,7 @@ class Recorder:
         # readable's buffer is fullest, so the maxima look here as well as at chunks.
         if readable_length > self.max_readable_length:
             self.max_readable_length = readable_length
-        buffered = readable_length + self.dest.writable_length
-        if buffered > self.max_buffered:
-            self.max_buffered = buffered
+        self._note_buffered(readable_length + self.dest.writable_length)
         if self.trace is not None:
             self.trace.drain(self.now(), self.drains, self.dest.writable_length,
                              readable_length)

@@ -3,10 +3,12 @@
 The summary is a flat dict whose keys are a contract (the --json output):
   bytes, chunks, elapsed_s, throughput_bps, pauses, resumes, drains,
   max_readable_length, max_writable_length, paused_s, start_rss, peak_rss,
-  readable_high_water_mark, writable_high_water_mark, mode, verdict, ok, error
-followed by extras (bytes_written, source, destination, sha256 with --verify, busy
-times, ...). `bytes` is what was read (the number Node's trace agrees on);
-`bytes_written` is what the destination accepted, less when the copy stopped early.
+  readable_high_water_mark, writable_high_water_mark, mode, verdict, ok, error,
+  max_buffered, bytes_written, source_busy_s, sink_busy_s
+followed by extras (source, destination, sha256 with --verify, ...). `bytes` is what was
+read (the number Node's trace agrees on); `bytes_written` is what the destination took,
+less when the copy stopped early (a full disk, --max-buffer). `build_summary` is
+the one place that shape is built, for a copy that ran and for one that never started.
 
 The verdict judges by time, not by pause counts: with chunks as large as the mark, even
 a fast sink makes write() return false on every chunk. Each endpoint reports how long its
@@ -52,34 +54,69 @@ def _percent(share: float) -> str:
     return f"{min(share, 1.0) * 100:.0f}%"
 
 
-def build_summary(recorder: Any, source: Any, dest: Any, *, mode: str, start_rss: int,
+def build_summary(recorder: Any, *, mode: str, marks: tuple[int, int], start_rss: int,
                   peak_rss: int, error: str | None, extra: dict[str, Any] | None = None,
                   sink_fell_behind: bool = False) -> dict[str, Any]:
+    """The summary of any copy, in the contract's order: the one place its shape is built.
+
+    `recorder` is the copy's Recorder (whose `source` and `dest` are the two streams), or
+    None for a copy that failed before its streams ran: every count is then zero, so
+    --json keeps its shape. `marks` are the readable's and the writable's.
+    `sink_fell_behind`: --max-buffer stopped the copy, which makes it sink-bound.
+    """
+    if recorder is None:
+        return _fields(_NOTHING_RECORDED, mode=mode, marks=marks, start_rss=start_rss,
+                       peak_rss=peak_rss, error=error, source_busy=0.0, sink_busy=0.0,
+                       bytes_written=0, verdict="neither: the copy did not run",
+                       extra=extra)
     elapsed = recorder.elapsed_s
     paused = recorder.paused_total_s
-    source_busy = getattr(source, "busy_s", 0.0)
-    sink_busy = getattr(dest, "busy_s", 0.0)
+    source_busy = getattr(recorder.source, "busy_s", 0.0)
+    sink_busy = getattr(recorder.dest, "busy_s", 0.0)
+    return _fields(recorder, mode=mode, marks=marks, start_rss=start_rss,
+                   peak_rss=max(peak_rss, recorder.max_rss), error=error,
+                   source_busy=source_busy, sink_busy=sink_busy,
+                   bytes_written=getattr(recorder.dest, "bytes_written", recorder.bytes),
+                   verdict=judge(elapsed, source_busy, sink_busy, paused, sink_fell_behind),
+                   extra=extra)
+
+
+class _NothingRecorded:
+    """The counts of a copy whose streams never ran."""
+
+    bytes = chunks = pauses = resumes = drains = 0
+    max_readable_length = max_writable_length = max_buffered = 0
+    elapsed_s = paused_total_s = 0.0
+
+
+_NOTHING_RECORDED = _NothingRecorded()
+
+
+def _fields(counts: Any, *, mode: str, marks: tuple[int, int], start_rss: int, peak_rss: int,
+            error: str | None, source_busy: float, sink_busy: float, bytes_written: int,
+            verdict: str, extra: dict[str, Any] | None) -> dict[str, Any]:
+    elapsed = counts.elapsed_s
     summary: dict[str, Any] = {
-        "bytes": recorder.bytes,
-        "chunks": recorder.chunks,
+        "bytes": counts.bytes,
+        "chunks": counts.chunks,
         "elapsed_s": round(elapsed, 6),
-        "throughput_bps": round(recorder.bytes / elapsed, 1) if elapsed > 0 else 0.0,
-        "pauses": recorder.pauses,
-        "resumes": recorder.resumes,
-        "drains": recorder.drains,
-        "max_readable_length": recorder.max_readable_length,
-        "max_writable_length": recorder.max_writable_length,
-        "paused_s": round(paused, 6),
+        "throughput_bps": round(counts.bytes / elapsed, 1) if elapsed > 0 else 0.0,
+        "pauses": counts.pauses,
+        "resumes": counts.resumes,
+        "drains": counts.drains,
+        "max_readable_length": counts.max_readable_length,
+        "max_writable_length": counts.max_writable_length,
+        "paused_s": round(counts.paused_total_s, 6),
         "start_rss": start_rss,
-        "peak_rss": max(peak_rss, recorder.max_rss),
-        "readable_high_water_mark": source.readable_high_water_mark,
-        "writable_high_water_mark": dest.writable_high_water_mark,
+        "peak_rss": peak_rss,
+        "readable_high_water_mark": marks[0],
+        "writable_high_water_mark": marks[1],
         "mode": mode,
-        "verdict": judge(elapsed, source_busy, sink_busy, paused, sink_fell_behind),
+        "verdict": verdict,
         "ok": error is None,
         "error": error,
-        "max_buffered": recorder.max_buffered,
-        "bytes_written": getattr(dest, "bytes_written", recorder.bytes),
+        "max_buffered": counts.max_buffered,
+        "bytes_written": bytes_written,
         "source_busy_s": round(source_busy, 6),
         "sink_busy_s": round(sink_busy, 6),
     }

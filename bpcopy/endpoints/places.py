@@ -302,6 +302,17 @@ def refuse_same_fifo(source_path: str, dest_path: str) -> None:
         raise CopyError(f"'{source_path}' and '{dest_path}' are the same FIFO")
 
 
+def same_file(path: str, other: str) -> bool:
+    """True when both names lead to one existing file, or to the same new name."""
+    if path == "-" or other == "-":
+        return False
+    try:
+        first, second = os.stat(path), os.stat(other)
+    except OSError:
+        return os.path.realpath(path) == os.path.realpath(other)
+    return _same_inode(first, second)
+
+
 def aliased_data(path: str, source_path: str, dest_path: str) -> str | None:
     """Which of the copy's data a trace or report written to `path` would land on:
     "source", "destination", "destination (stdout)", ... or None.

@@ -8,9 +8,9 @@ How it stays out of the copy's way: no thread. A timer on the running asyncio lo
 a rich Live display that never refreshes by itself. The per-chunk path is untouched; the
 view only reads plain attributes between chunks.
 
-It reads a Copy and its Recorder; it must not call anything that changes a stream. rich is
-imported only here (and in the end-of-copy renderers), so a copy to a pipe or a file with
-stderr redirected never pays for it.
+It reads a Copy (bpcopy.copy) and its Recorder; it must not call anything that changes a
+stream. rich is imported only here (and in the end-of-copy renderers), so a copy to a
+pipe or a file with stderr redirected never pays for it.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ class LiveView:
 def read_numbers(copy: Any, meter: RateMeter) -> LiveNumbers | None:
     """A consistent reading of the recorder, or None before the copy has begun."""
     recorder = copy.recorder
-    if recorder is None:
+    if not recorder.started:
         return None
     elapsed = recorder.elapsed_s
     source, dest = recorder.source, recorder.dest
@@ -139,11 +139,11 @@ def read_numbers(copy: Any, meter: RateMeter) -> LiveNumbers | None:
     # writable buffer: with --mode none, reading can finish long before writing does.
     written = max(recorder.bytes - writable_length, 0)
     return LiveNumbers(
-        source=getattr(copy.source, "name", "?"),
-        dest=getattr(copy.destination, "name", "?"),
+        source=copy.source.name,
+        dest=copy.destination.name,
         bytes=recorder.bytes,
         written=written,
-        total_bytes=copy.total_bytes,
+        total_bytes=copy.source.size,
         rate_bps=meter.update(elapsed, written),
         elapsed_s=elapsed,
         readable_length=source.readable_length,

@@ -6,8 +6,8 @@ are inline SVG drawn here; styles are inline; there are no scripts, fonts or ima
 fetch, and a Content-Security-Policy says so, so it opens the same with no network.
 Every piece of text from outside (paths, errors, option values) is escaped.
 
-It receives the summary dict, the timeline samples and the options dict; it knows nothing
-of streams, rich or the terminal.
+It receives the copy's outcome (its summary dict and timeline samples) and the command's
+options (bpcopy.options.CommandOptions); it knows nothing of streams, rich or the terminal.
 """
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bpcopy import __version__
 from bpcopy.render.summary_text import summary_rows
-from bpcopy.render.timeline import DRAINS, PAUSES, READABLE, RSS, WRITABLE, Sample, T
+from bpcopy.render.timeline import Sample, duration_of, samples_of
 from bpcopy.units import format_duration, format_rate, format_size
+
+if TYPE_CHECKING:
+    from bpcopy.options import CommandOptions
 
 CHART_WIDTH = 900
 CHART_HEIGHT = 240
@@ -41,14 +44,14 @@ COLORS = {
 }
 
 
-def write_html_report(path: str | Path, outcome: Any, options: dict[str, Any]) -> None:
+def write_html_report(path: str | Path, outcome: Any, options: CommandOptions) -> None:
     """Write the report for `outcome` (a CopyOutcome) to `path`, as UTF-8."""
     Path(path).write_text(build_html_report(outcome, options), encoding="utf-8")
 
 
-def build_html_report(outcome: Any, options: dict[str, Any]) -> str:
+def build_html_report(outcome: Any, options: CommandOptions) -> str:
     summary = outcome.summary
-    samples = _samples_of(outcome)
+    samples = samples_of(outcome)
     parts = [
         _page_head(summary),
         _headline(summary),
@@ -60,12 +63,6 @@ def build_html_report(outcome: Any, options: dict[str, Any]) -> str:
         _page_foot(),
     ]
     return "\n".join(parts)
-
-
-def _samples_of(outcome: Any) -> list[Sample]:
-    recorder = getattr(outcome, "recorder", None)
-    timeline = getattr(recorder, "timeline", None)
-    return list(getattr(timeline, "samples", []) or [])
 
 
 # -- charts ------------------------------------------------------------------------------
@@ -110,7 +107,7 @@ class Chart:
 
 
 def _charts_section(samples: Sequence[Sample], summary: dict[str, Any]) -> str:
-    duration = samples[-1][T] - samples[0][T] if len(samples) >= 2 else 0.0
+    duration = duration_of(samples)
     if duration <= 0:
         return _section("Timeline", "<p class=note>Nothing to chart: the copy took no "
                                     "measurable time or left fewer than two samples.</p>")
@@ -124,34 +121,34 @@ def _charts_section(samples: Sequence[Sample], summary: dict[str, Any]) -> str:
 
 def build_charts(samples: Sequence[Sample], summary: dict[str, Any],
                  duration: float) -> list[Chart]:
-    start = samples[0][T]
+    start = samples[0].t
 
-    def series(index: int) -> list[tuple[float, float]]:
-        return [(sample[T] - start, float(sample[index])) for sample in samples]
+    def series(field: str) -> list[tuple[float, float]]:
+        return [(sample.t - start, float(getattr(sample, field))) for sample in samples]
 
-    pauses = Ticks("pauses", COLORS["pause"], _event_times(samples, PAUSES, start))
-    drains = Ticks("drains", COLORS["drain"], _event_times(samples, DRAINS, start))
+    pauses = Ticks("pauses", COLORS["pause"], _event_times(samples, "pauses", start))
+    drains = Ticks("drains", COLORS["drain"], _event_times(samples, "drains", start))
     charts = [
         Chart("Readable buffer (source side) against its mark",
-              [Line("readable_length", COLORS["readable"], series(READABLE), filled=True)],
+              [Line("readable_length", COLORS["readable"], series("readable_length"), filled=True)],
               duration, format_size,
               rules=[Rule("read mark", COLORS["mark"],
                           summary.get("readable_high_water_mark", 0))],
               ticks=[pauses]),
         Chart("Writable buffer (destination side) against its mark",
-              [Line("writable_length", COLORS["writable"], series(WRITABLE), filled=True)],
+              [Line("writable_length", COLORS["writable"], series("writable_length"), filled=True)],
               duration, format_size,
               rules=[Rule("write mark", COLORS["mark"],
                           summary.get("writable_high_water_mark", 0))],
               ticks=[drains]),
         Chart("Memory: resident set size (RSS)",
-              [Line("RSS", COLORS["rss"], series(RSS))], duration, format_size,
+              [Line("RSS", COLORS["rss"], series("rss"))], duration, format_size,
               y_from_lowest=True),
     ]
-    if samples[-1][PAUSES] or samples[-1][DRAINS]:
+    if samples[-1].pauses or samples[-1].drains:
         charts.append(Chart("Backpressure so far: pauses and drains",
-                            [Line("pauses", COLORS["pause"], series(PAUSES)),
-                             Line("drains", COLORS["drain"], series(DRAINS))],
+                            [Line("pauses", COLORS["pause"], series("pauses")),
+                             Line("drains", COLORS["drain"], series("drains"))],
                             duration, _format_count, whole_numbers=True))
     return charts
 
@@ -160,10 +157,10 @@ def _format_count(value: float) -> str:
     return f"{value:.0f}"
 
 
-def _event_times(samples: Sequence[Sample], index: int, start: float) -> list[float]:
+def _event_times(samples: Sequence[Sample], count: str, start: float) -> list[float]:
     """When a count went up (to the sample's precision): where to draw its ticks."""
-    return [current[T] - start for before, current in zip(samples, samples[1:], strict=False)
-            if current[index] > before[index]]
+    return [current.t - start for before, current in zip(samples, samples[1:], strict=False)
+            if getattr(current, count) > getattr(before, count)]
 
 
 def chart_svg(chart: Chart) -> str:
@@ -303,14 +300,12 @@ SIZE_OPTIONS = {"high_water_mark", "read_hwm", "write_hwm", "max_buffer", "sink_
 RATE_OPTIONS = {"sink_rate", "source_rate"}
 DURATION_OPTIONS = {"sink_delay", "sink_jitter", "source_delay"}
 OPTION_NAMES = {"source": "SRC", "dest": "DST", "as_json": "--json"}
-FIRST_OPTIONS = ("source", "dest")
 
 
-def _option_rows(options: dict[str, Any]) -> list[tuple[str, str]]:
-    names = [name for name in FIRST_OPTIONS if name in options]
-    names += [name for name in options if name not in FIRST_OPTIONS]
-    return [(OPTION_NAMES.get(name, f"--{name.replace('_', '-')}"),
-             _option_text(name, options[name])) for name in names]
+def _option_rows(options: CommandOptions) -> list[tuple[str, str]]:
+    """Every option, in the order --help lists them (SRC and DST first)."""
+    return [(OPTION_NAMES.get(name, f"--{name.replace('_', '-')}"), _option_text(name, value))
+            for name, value in options._asdict().items()]
 
 
 def _option_text(name: str, value: Any) -> str:

@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bpcopy.render.summary_text import summary_rows
-from bpcopy.render.timeline import Column, Sample, duration_of, fold_into_columns
+from bpcopy.render.timeline import Column, Sample, duration_of, fold_into_columns, samples_of
 from bpcopy.units import format_duration, format_size
 
 MIN_WIDTH = 60
@@ -89,12 +89,6 @@ def make_console(width: int, color: bool) -> Console:
     return Console(file=io.StringIO(), width=width, force_terminal=color,
                    color_system="standard" if color else None, no_color=not color,
                    highlight=False, markup=False, emoji=False, legacy_windows=False)
-
-
-def samples_of(outcome: Any) -> list[Sample]:
-    recorder = getattr(outcome, "recorder", None)
-    timeline = getattr(recorder, "timeline", None)
-    return list(getattr(timeline, "samples", []) or [])
 
 
 # -- the table ---------------------------------------------------------------------------

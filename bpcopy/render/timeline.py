@@ -1,10 +1,11 @@
-"""Timeline arithmetic shared by the charts: fold a run's samples into time columns.
+"""Timeline arithmetic shared by the charts: a run's samples, folded into time columns.
 
-A sample is the tuple the recorder's Timeline keeps:
-  (t, readable_length, writable_length, rss, drains_so_far, pauses_so_far)
-Samples are taken when chunks arrive, so a long pause leaves a gap; a buffer keeps its
-length until the next sample says otherwise, and empty columns carry the last state on.
+A sample is the recorder's `Sample` (bpcopy.diagnostics.recorder): the time, both buffer
+lengths, RSS, and the drains and pauses so far. A timer takes them every few milliseconds
+(less often on a long copy, whose timeline thins itself out), so a column narrower than
+that spacing can hold none; such a column is drawn between its neighbours.
 
+`samples_of` is how every chart (the terminal's and the HTML report's) gets them.
 This module knows numbers only: not streams, not rich, not HTML.
 """
 
@@ -12,10 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-Sample = tuple[float, int, int, int, int, int]
+from bpcopy.diagnostics.recorder import Sample
 
-T, READABLE, WRITABLE, RSS, DRAINS, PAUSES = range(6)
+__all__ = ["Column", "Sample", "duration_of", "fold_into_columns", "samples_of"]
+
+
+def samples_of(outcome: Any) -> list[Sample]:
+    """The timeline of a CopyOutcome (none for a copy that never started)."""
+    recorder = getattr(outcome, "recorder", None)
+    timeline = getattr(recorder, "timeline", None)
+    return list(getattr(timeline, "samples", []) or [])
 
 
 @dataclass(frozen=True)
@@ -23,8 +32,8 @@ class Column:
     """One slice of time: buffer peaks, RSS at its end, and events that fell inside.
 
     A slice with no sample of its own (`sampled` false) is drawn between its neighbours:
-    samples come with chunks, so a slice without one is a stretch where no chunk arrived,
-    and the buffers moved from one neighbour's state towards the other's.
+    it is narrower than the timer's spacing, and the buffers are taken to have moved in a
+    straight line from one neighbour's state towards the other's.
     """
 
     peak_readable: int
@@ -39,7 +48,7 @@ def duration_of(samples: Sequence[Sample]) -> float:
     """Seconds from the first sample to the last (0 for fewer than two)."""
     if len(samples) < 2:
         return 0.0
-    return max(samples[-1][T] - samples[0][T], 0.0)
+    return max(samples[-1].t - samples[0].t, 0.0)
 
 
 def fold_into_columns(samples: Sequence[Sample], columns: int) -> list[Column]:
@@ -50,11 +59,11 @@ def fold_into_columns(samples: Sequence[Sample], columns: int) -> list[Column]:
     """
     if not samples or columns <= 0:
         return []
-    start = samples[0][T]
+    start = samples[0].t
     span = duration_of(samples)
     grouped: list[list[Sample]] = [[] for _ in range(columns)]
     for sample in samples:
-        grouped[_column_index(sample[T] - start, span, columns)].append(sample)
+        grouped[_column_index(sample.t - start, span, columns)].append(sample)
     midpoints = [start + (index + 0.5) * span / columns for index in range(columns)]
     return _summarise(grouped, midpoints)
 
@@ -76,11 +85,11 @@ def _summarise(grouped: list[list[Sample]], midpoints: list[float]) -> list[Colu
             result.append(_between(previous, following, midpoints[index]))
             continue
         result.append(Column(
-            peak_readable=max(sample[READABLE] for sample in group),
-            peak_writable=max(sample[WRITABLE] for sample in group),
-            rss=group[-1][RSS],
-            drains=group[-1][DRAINS] - previous[DRAINS],
-            pauses=group[-1][PAUSES] - previous[PAUSES],
+            peak_readable=max(sample.readable_length for sample in group),
+            peak_writable=max(sample.writable_length for sample in group),
+            rss=group[-1].rss,
+            drains=group[-1].drains - previous.drains,
+            pauses=group[-1].pauses - previous.pauses,
         ))
         previous = group[-1]
     return result
@@ -88,10 +97,12 @@ def _summarise(grouped: list[list[Sample]], midpoints: list[float]) -> list[Colu
 
 def _between(before: Sample, after: Sample, t: float) -> Column:
     """A slice with no sample: a straight line between the samples either side."""
-    gap = after[T] - before[T]
-    share = (t - before[T]) / gap if gap > 0 else 0.0
+    gap = after.t - before.t
+    share = (t - before.t) / gap if gap > 0 else 0.0
 
-    def towards(field: int) -> int:
-        return round(before[field] + (after[field] - before[field]) * share)
+    def towards(field: str) -> int:
+        start = getattr(before, field)
+        return round(start + (getattr(after, field) - start) * share)
 
-    return Column(towards(READABLE), towards(WRITABLE), towards(RSS), 0, 0, sampled=False)
+    return Column(towards("readable_length"), towards("writable_length"), towards("rss"),
+                  0, 0, sampled=False)

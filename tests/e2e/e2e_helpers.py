@@ -6,6 +6,7 @@ Timeouts here are safety nets against a hang, never assertions about speed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -14,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 BPCOPY = [sys.executable, "-m", "bpcopy"]
@@ -86,3 +88,20 @@ def as_nobody_prefix() -> tuple[str, ...] | None:
     probe = subprocess.run([*prefix, sys.executable, "-c", "import bpcopy, click, psutil"],
                            capture_output=True, timeout=HANG_TIMEOUT_S, check=False)
     return prefix if probe.returncode == 0 else None
+
+
+def wait_for_copy_to_write(directory: Path, at_least: int = 1) -> None:
+    """Wait until a copy's temporary file in `directory` holds `at_least` bytes.
+
+    By then the copy has started and handles its signals; a fixed sleep instead may
+    end before a loaded machine has even imported bpcopy. HANG_TIMEOUT_S is the net.
+    """
+    deadline = time.monotonic() + HANG_TIMEOUT_S
+    while time.monotonic() < deadline:
+        for path in directory.glob("*.bpcopy-tmp"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_size >= at_least:
+                    return
+        time.sleep(0.01)
+    raise AssertionError(f"no copy wrote {at_least} bytes into {directory} in "
+                         f"{HANG_TIMEOUT_S} s")

@@ -11,7 +11,15 @@ import threading
 import time
 from pathlib import Path
 
-from e2e_helpers import BPCOPY, HANG_TIMEOUT_S, cli, kill_quietly, spawn, summary_of
+from e2e_helpers import (
+    BPCOPY,
+    HANG_TIMEOUT_S,
+    cli,
+    kill_quietly,
+    spawn,
+    summary_of,
+    wait_for_copy_to_write,
+)
 
 SLOW_READER = """
 import os, sys, time
@@ -162,7 +170,7 @@ def test_waiting_on_an_empty_pipe_does_not_block_signals(tmp_path: Path) -> None
                                stderr=subprocess.PIPE)
     try:
         writer.stdout.close()  # type: ignore[union-attr]
-        time.sleep(0.5)  # let the copy read the first bytes and wait on the empty pipe
+        wait_for_copy_to_write(tmp_path, 1000)  # then it waits on the empty pipe
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=HANG_TIMEOUT_S)
     finally:

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from e2e_helpers import cli, summary_of
 
+from bpcopy.endpoints.pacing import Pacer
+
 
 @pytest.mark.parametrize(("text", "size"), [
     ("4", 4), ("4B", 4), ("1K", 1024), ("1KiB", 1024), ("2M", 2 * 1024**2),
@@ -102,23 +104,42 @@ def test_source_rate_caps_throughput(tmp_path: Path, data) -> None:
     assert (tmp_path / "out").read_bytes() == content
 
 
-def test_sink_jitter_with_a_seed_adds_latency_and_copies_exactly(tmp_path: Path,
-                                                                 data) -> None:
-    src, content = data(size=8 * 1024)
+def seeded_sink_latency(delay: float, jitter: float, seed: int, writes: int) -> float:
+    """The latency a seeded sink adds over `writes` writes, as Pacer draws it."""
+    pacer = Pacer(delay=delay, jitter=jitter, seed=seed)
+    return sum(pacer.complete_at(0.0, 1) for _ in range(writes))
+
+
+def test_sink_jitter_adds_the_latency_its_seed_draws(tmp_path: Path, data) -> None:
+    writes, delay, jitter = 8, 0.010, 0.040
+    # The seed whose draws add the most latency among the first hundred: a copy that
+    # ignored --seed would draw a typical total, well below this one, and finish sooner.
+    seed = max(range(100), key=lambda s: seeded_sink_latency(delay, jitter, s, writes))
+    latency = seeded_sink_latency(delay, jitter, seed, writes)
+    assert latency > writes * (delay + jitter / 2)
+    src, content = data(size=writes * 1024)
     result = cli(src, tmp_path / "out", "--json", "-H", "1K", "--sink-delay", "10ms",
-                 "--sink-jitter", "5ms", "--seed", "7")
+                 "--sink-jitter", "40ms", "--seed", seed)
     assert result.returncode == 0, result.stderr
-    assert summary_of(result)["elapsed_s"] >= 8 * 0.010
+    summary = summary_of(result)
+    assert summary["chunks"] == writes
+    # Writes run one after another, so the copy lasts at least their latencies' sum.
+    assert summary["elapsed_s"] >= latency
     assert (tmp_path / "out").read_bytes() == content
 
 
 @pytest.mark.parametrize("zero", ["0", "0ms", "0s"])
 def test_a_zero_duration_means_no_delay(tmp_path: Path, data, zero: str) -> None:
-    src, content = data(size=4096)
-    result = cli(src, tmp_path / "out", "--json", "--sink-delay", zero, "--source-delay", zero,
-                 "--sink-jitter", zero)
+    chunks = 256
+    src, content = data(size=chunks * 1024)
+    result = cli(src, tmp_path / "out", "--json", "-H", "1K", "--sink-delay", zero,
+                 "--source-delay", zero, "--sink-jitter", zero)
     assert result.returncode == 0, result.stderr
-    assert summary_of(result)["ok"] is True
+    summary = summary_of(result)
+    assert summary["ok"] is True and summary["chunks"] == chunks
+    # Even 10 ms per write would take 2.56 s; unpaced, this copy takes some 15 ms on a
+    # loaded machine, so the bound is two orders of magnitude away from a slow run.
+    assert summary["elapsed_s"] < chunks * 0.010
     assert (tmp_path / "out").read_bytes() == content
 
 

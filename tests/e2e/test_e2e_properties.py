@@ -6,7 +6,6 @@ pump and pipe modes the buffers stay within their mark plus one chunk at every r
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import random
@@ -17,7 +16,8 @@ from e2e_helpers import jsonl_records
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bpcopy.copy import Copy, CopyOptions
+from bpcopy.copy import CopyOptions
+from bpcopy.copy import run_copy as copy_in_process
 from bpcopy.render.trace import JsonLinesTrace
 
 MAX_SIZE = 3 * 1024 * 1024
@@ -54,12 +54,11 @@ def run_copy(case: dict, directory: Path) -> tuple[bytes, bytes, list[dict], dic
     content = random.Random(case["seed"]).randbytes(case["size"])
     src.write_bytes(content)
     out = io.StringIO()
-    copy = Copy(CopyOptions(
+    outcome = copy_in_process(CopyOptions(
         source=str(src), dest=str(dst), read_hwm=case["read_hwm"],
         write_hwm=case["write_hwm"], mode=case["mode"], sink_delay=case["sink_delay"],
         source_delay=case["source_delay"], sink_short_writes=case["sink_short_writes"],
         seed=case["seed"], trace=JsonLinesTrace(out), measure_rss=False))
-    outcome = asyncio.run(copy.run())
     assert outcome.exit_code == 0, outcome.summary
     return content, dst.read_bytes(), jsonl_records(out.getvalue()), outcome.summary
 

@@ -6,11 +6,18 @@ import hashlib
 import os
 import stat
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from e2e_helpers import BPCOPY, HANG_TIMEOUT_S, cli, dir_entries, kill_quietly, summary_of
+from e2e_helpers import (
+    BPCOPY,
+    HANG_TIMEOUT_S,
+    cli,
+    dir_entries,
+    kill_quietly,
+    summary_of,
+    wait_for_copy_to_write,
+)
 
 OLD = b"the old destination, which must survive any failure\n"
 
@@ -225,7 +232,7 @@ def test_a_source_truncated_mid_copy_fails_and_leaves_the_destination(tmp_path: 
                                 "--source-rate", "256KiB/s"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        time.sleep(0.3)  # a few chunks in, well before the one-second copy ends
+        wait_for_copy_to_write(tmp_path)  # a chunk in, well before the one-second copy ends
         os.truncate(src, 20_000)
         _, err = process.communicate(timeout=HANG_TIMEOUT_S)
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from e2e_helpers import (
     kill_quietly,
     sparse_file,
     summary_of,
+    wait_for_copy_to_write,
 )
 
 OLD = b"old contents\n"
@@ -55,8 +55,7 @@ def test_a_signal_stops_a_slow_copy_cleanly(tmp_path: Path, signum: int, status:
     process = subprocess.Popen([*BPCOPY, str(src), str(dst), "--sink-rate", "1MiB/s"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        time.sleep(0.6)
-        assert len(os.listdir(tmp_path)) == 3  # the temporary file exists meanwhile
+        wait_for_copy_to_write(tmp_path)  # the temporary file exists meanwhile
         process.send_signal(signum)
         _, err = process.communicate(timeout=HANG_TIMEOUT_S)
     finally:
@@ -77,7 +76,7 @@ def test_a_signal_with_json_reports_the_bytes_so_far(tmp_path: Path) -> None:
                                 "--sink-rate", "1MiB/s"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        time.sleep(0.6)
+        wait_for_copy_to_write(tmp_path)
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=HANG_TIMEOUT_S)
     finally:
@@ -96,7 +95,7 @@ def test_a_signal_with_quiet_prints_no_summary(tmp_path: Path) -> None:
                                 "--sink-rate", "1MiB/s"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        time.sleep(0.6)
+        wait_for_copy_to_write(tmp_path)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=HANG_TIMEOUT_S)
     finally:

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from bpcopy.diagnostics.recorder import Sample
+
 MARK = 65536
 MIB = 1024 * 1024
 
 
-def hand_built_samples() -> list[tuple[float, int, int, int, int, int]]:
+def hand_built_samples() -> list[Sample]:
     samples = []
     drains = pauses = 0
     for step in range(201):
         t = step * 0.01
         if 1.2 < t < 1.5:
-            continue  # the stall: no chunk arrived, so no sample
+            continue  # the stall: columns here have no sample of their own
         writable = (step % 4) * MARK // 3 if step else 0
         readable = MARK if step % 4 == 3 else (step % 3) * 8192
         if step and step % 4 == 3:
@@ -27,8 +29,8 @@ def hand_built_samples() -> list[tuple[float, int, int, int, int, int]]:
         if step and step % 4 == 0:
             drains += 1
         rss = 20 * MIB + step * 16384
-        samples.append((round(t, 6), readable, writable, rss, drains, pauses))
-    samples.append((2.0, 0, 0, 20 * MIB + 150 * 16384, drains, pauses))
+        samples.append(Sample(round(t, 6), readable, writable, rss, drains, pauses))
+    samples.append(Sample(2.0, 0, 0, 20 * MIB + 150 * 16384, drains, pauses))
     return samples
 
 

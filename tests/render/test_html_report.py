@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from render_inputs import hand_built_samples, hand_built_summary, outcome_of
 
+from bpcopy.cli import parse_options
 from bpcopy.render.report import write_html_report
 
-OPTIONS = {"source": "/data/in.bin", "dest": "/backup/out.bin", "high_water_mark": 65536,
-           "read_hwm": None, "mode": "pump", "sink_rate": 20971520.0, "sink_delay": 0.002,
-           "trace": False, "as_json": False, "report": "/tmp/run.html"}
+OPTIONS = parse_options(["/data/in.bin", "/backup/out.bin", "-H", "64KiB", "--sink-rate",
+                         "20MiB/s", "--sink-delay", "2ms", "--report", "/tmp/run.html"])
 
 
 class PageParts(HTMLParser):
@@ -77,7 +77,8 @@ def test_every_outside_text_is_escaped(tmp_path):
     hostile = '<script>alert("x")</script>&'
     summary = hand_built_summary(source=hostile, ok=False, error=f"cannot open '{hostile}'")
     path = tmp_path / "report.html"
-    write_html_report(path, outcome_of(summary, hand_built_samples()), {"dest": hostile})
+    write_html_report(path, outcome_of(summary, hand_built_samples()),
+                      parse_options([hostile, hostile]))
     html_text = path.read_text(encoding="utf-8")
     assert "<script>" not in html_text
     assert "&lt;script&gt;" in html_text

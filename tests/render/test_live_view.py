@@ -67,13 +67,10 @@ def test_rate_is_taken_over_a_recent_window():
 
 def test_a_real_copy_drives_the_view_from_the_loop_timer(tmp_path, monkeypatch):
     """The view reads the real Recorder's attributes, redraws, and stops with the copy."""
-    from bpcopy.copy import Copy, CopyOptions
+    from bpcopy.copy import CopyOptions, run_copy
 
     source = tmp_path / "in.bin"
     source.write_bytes(b"x" * (2 * MIB))
-    copy = Copy(CopyOptions(source=str(source), dest=str(tmp_path / "out.bin"),
-                            sink_rate=8 * MIB))
-    copy.open()
     seen: list[LiveNumbers] = []
     original = live.render_live
 
@@ -83,16 +80,24 @@ def test_a_real_copy_drives_the_view_from_the_loop_timer(tmp_path, monkeypatch):
 
     monkeypatch.setattr(live, "render_live", spy)
     monkeypatch.setattr(live, "REFRESH_INTERVAL_S", 0.02)
-    view = LiveView(copy, color=False)
+    views = []
 
-    async def main():
-        view.start()
-        try:
-            return await copy.run()
-        finally:
-            view.stop()
+    def run_with_view(copy):
+        view = LiveView(copy, color=False)
+        views.append(view)
 
-    outcome = asyncio.run(main())
+        async def main():
+            view.start()
+            try:
+                return await copy.run()
+            finally:
+                view.stop()
+
+        return asyncio.run(main())
+
+    outcome = run_copy(CopyOptions(source=str(source), dest=str(tmp_path / "out.bin"),
+                                   sink_rate=8 * MIB), run_with_view)
+    view = views[0]
     assert outcome.error is None
     assert len(seen) >= 3
     assert seen[-1].total_bytes == 2 * MIB

@@ -6,6 +6,7 @@ import re
 from render_inputs import MARK, MIB, hand_built_samples, hand_built_summary, outcome_of
 from rich.cells import cell_len
 
+from bpcopy.diagnostics.recorder import Sample
 from bpcopy.render.terminal import clamp_width, render_terminal_summary
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -44,19 +45,22 @@ def test_colour_adds_codes_and_nothing_else(run_outcome):
 
 def test_a_buffer_above_its_mark_shows_the_mark_low_in_the_chart(snapshot):
     # --mode none: the writable buffer grows to 40 times its mark, then drains.
-    samples = [(0.0, 0, 0, 20 * MIB, 0, 0)]
-    samples += [(i * 0.01, 0, i * MARK, 20 * MIB + i * MARK, 0, 0) for i in range(1, 41)]
-    samples += [(0.4 + i * 0.04, 0, (40 - i) * MARK, 60 * MIB, 0, 0) for i in range(1, 41)]
+    samples = [Sample(0.0, 0, 0, 20 * MIB, 0, 0)]
+    samples += [Sample(i * 0.01, 0, i * MARK, 20 * MIB + i * MARK, 0, 0) for i in range(1, 41)]
+    samples += [Sample(0.4 + i * 0.04, 0, (40 - i) * MARK, 60 * MIB, 0, 0) for i in range(1, 41)]
     summary = hand_built_summary(mode="none", pauses=0, resumes=1, drains=0,
                                  max_writable_length=40 * MARK, max_readable_length=0)
     text = render_terminal_summary(outcome_of(summary, samples), color=False, width=80)
-    assert "none" in text  # no pauses and no drains are said, not drawn as empty rows
+    # No pauses and no drains are said in words, not drawn as empty rows.
+    rows = [line.strip() for line in text.splitlines()]
+    assert "drains│none" in rows
+    assert "pauses│none" in rows
     snapshot("summary_over_mark_80.txt", text)
 
 
 def test_a_copy_of_one_chunk_still_draws_a_chart(snapshot):
-    samples = [(0.0, 0, 0, 20 * MIB, 0, 0), (0.0004, 0, 1000, 20 * MIB, 0, 0),
-               (0.0009, 0, 0, 20 * MIB, 0, 0)]
+    samples = [Sample(0.0, 0, 0, 20 * MIB, 0, 0), Sample(0.0004, 0, 1000, 20 * MIB, 0, 0),
+               Sample(0.0009, 0, 0, 20 * MIB, 0, 0)]
     summary = hand_built_summary(bytes=1000, chunks=1, pauses=0, resumes=1, drains=0,
                                  elapsed_s=0.0009, max_writable_length=1000,
                                  max_readable_length=0)
@@ -66,7 +70,7 @@ def test_a_copy_of_one_chunk_still_draws_a_chart(snapshot):
 
 
 def test_an_empty_copy_says_there_is_nothing_to_chart():
-    samples = [(0.0, 0, 0, 20 * MIB, 0, 0), (0.0001, 0, 0, 20 * MIB, 0, 0)]
+    samples = [Sample(0.0, 0, 0, 20 * MIB, 0, 0), Sample(0.0001, 0, 0, 20 * MIB, 0, 0)]
     summary = hand_built_summary(bytes=0, chunks=0, elapsed_s=0.0001, pauses=0, drains=0)
     text = render_terminal_summary(outcome_of(summary, samples), color=False, width=80)
     assert "copy complete" in text

@@ -1,162 +1,468 @@
-"""places.py and the hole writer on real files: temporary names within NAME_MAX, the
-clean-up of temporary files no live copy holds (real flock locks), holes written and
-read back, the source's holes detected, and diagnostics that alias the data."""
+"""Opening a copy's ends (bpcopy.endpoints.places) on real files, links, FIFOs and
+directories: where the bytes go, what is refused, and that a copy shows up only on
+commit() and leaves everything as it was on discard()."""
 
-from __future__ import annotations
-
-import fcntl
+import contextlib
+import errno
 import os
+import stat
 from pathlib import Path
 
 import pytest
 
-from bpcopy.endpoints.fd import HoleWriter
 from bpcopy.endpoints.places import (
-    TEMPORARY_SUFFIX,
-    aliased_data,
-    new_file_mode,
+    CopyError,
+    describe_os_error,
+    open_destination,
     open_source,
-    remove_abandoned_temporaries,
-    temporary_name,
-    unwritable_reason,
+    refuse_same_fifo,
+    resolve_destination_path,
+    same_file,
 )
 
-MIB = 1024 * 1024
+NOT_ROOT = pytest.mark.skipif(os.geteuid() == 0,
+                              reason="root may write to a read-only file, so nothing is refused")
 
 
-# -- temporary names ---------------------------------------------------------------------
+@pytest.fixture
+def umask_027():
+    """A known umask for the test's duration (the one the test runs under is anyone's)."""
+    previous = os.umask(0o027)
+    yield 0o027
+    os.umask(previous)
 
 
-@pytest.mark.parametrize("base", ["short", "a" * 255, "é" * 127, "日本" * 42 + "x",
-                                  os.fsdecode(b"\xff" * 250)],
-                         ids=["short", "255-ascii", "e-acute", "cjk", "not-utf-8"])
-@pytest.mark.parametrize("name_max", [255, 143])  # 143: eCryptfs
-def test_a_temporary_name_fits_name_max_and_keeps_its_suffix(base: str,
-                                                             name_max: int) -> None:
-    name = temporary_name(base, name_max)
-    raw = os.fsencode(name)
-    assert len(raw) <= name_max
-    assert name.startswith(".") and name.endswith(TEMPORARY_SUFFIX)
-    if base.isascii() or base == "é" * 127 or base.startswith("日"):
-        raw.decode("utf-8")  # shortened between characters, never inside one
-    kept = raw[1:-len(f".{'0' * 12}{TEMPORARY_SUFFIX}")]
-    assert os.fsencode(base).startswith(kept) and kept
+@pytest.fixture
+def source(tmp_path: Path):
+    """An opened source file of known bytes and mode; closed at the end of the test."""
+    path = tmp_path / "src.bin"
+    path.write_bytes(b"source bytes")
+    path.chmod(0o664)
+    opened = open_source(str(path))
+    yield opened
+    opened.close()
 
 
-def test_two_temporary_names_differ() -> None:
-    assert temporary_name("x") != temporary_name("x")
+def write_and_commit(destination, data: bytes) -> None:
+    os.write(destination.fd, data)
+    destination.commit()
 
 
-# -- abandoned temporary files -----------------------------------------------------------
+def entries(directory: Path) -> list[str]:
+    return sorted(os.listdir(directory))
 
 
-def test_only_unlocked_temporary_files_are_removed(tmp_path: Path) -> None:
-    held, abandoned = tmp_path / f".a.1{TEMPORARY_SUFFIX}", tmp_path / f".b.2{TEMPORARY_SUFFIX}"
-    other = tmp_path / "a-file-of-the-user.txt"
-    for path in (held, abandoned, other):
-        path.write_bytes(b"x")
-    (tmp_path / f"dir{TEMPORARY_SUFFIX}").mkdir()
-    (tmp_path / f"link{TEMPORARY_SUFFIX}").symlink_to(other)
-    with open(held, "rb") as holder:
-        fcntl.flock(holder, fcntl.LOCK_EX)  # another open file description: a live copy
-        removed = remove_abandoned_temporaries(str(tmp_path))
-    assert removed == [abandoned.name]
-    assert held.exists() and other.exists() and not abandoned.exists()
-    assert (tmp_path / f"dir{TEMPORARY_SUFFIX}").is_dir()
-    assert (tmp_path / f"link{TEMPORARY_SUFFIX}").is_symlink()
+# -- resolve_destination_path -----------------------------------------------------------
 
 
-def test_a_missing_directory_has_nothing_to_clean(tmp_path: Path) -> None:
-    assert remove_abandoned_temporaries(str(tmp_path / "missing")) == []
+def test_a_directory_destination_receives_the_sources_base_name(tmp_path: Path):
+    (tmp_path / "into").mkdir()
+    assert resolve_destination_path("some/where/a.txt", str(tmp_path / "into")) == \
+        str(tmp_path / "into" / "a.txt")
 
 
-# -- holes -------------------------------------------------------------------------------
+def test_a_source_named_with_a_trailing_slash_keeps_its_last_name(tmp_path: Path):
+    (tmp_path / "into").mkdir()
+    assert resolve_destination_path("some/where/", str(tmp_path / "into")) == \
+        str(tmp_path / "into" / "where")
 
 
-def write_chunks(path: Path, chunks: list) -> HoleWriter:
-    holes = HoleWriter()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def test_a_symlink_to_a_directory_is_a_directory_destination(tmp_path: Path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert resolve_destination_path("a.txt", str(tmp_path / "link")) == \
+        str(tmp_path / "link" / "a.txt")
+
+
+@pytest.mark.parametrize("name", ["new.bin", "existing.bin"])
+def test_a_file_destination_is_used_as_named(tmp_path: Path, name: str):
+    (tmp_path / "existing.bin").write_bytes(b"")
+    assert resolve_destination_path("a.txt", str(tmp_path / name)) == str(tmp_path / name)
+
+
+def test_stdout_is_never_a_directory():
+    assert resolve_destination_path("a.txt", "-") == "-"
+
+
+def test_stdin_cannot_be_copied_into_a_directory_without_a_name(tmp_path: Path):
+    with pytest.raises(CopyError, match=r"cannot copy stdin into directory .*: name a file"):
+        resolve_destination_path("-", str(tmp_path))
+
+
+# -- same_file ----------------------------------------------------------------------------
+
+
+def test_one_file_under_two_spellings_is_the_same_file(tmp_path: Path):
+    path = tmp_path / "a"
+    path.write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    assert same_file(str(path), str(tmp_path / "sub" / ".." / "a"))
+
+
+def test_a_hard_link_and_a_symlink_lead_to_the_same_file(tmp_path: Path):
+    path = tmp_path / "a"
+    path.write_bytes(b"x")
+    os.link(path, tmp_path / "hard")
+    (tmp_path / "soft").symlink_to(path)
+    assert same_file(str(path), str(tmp_path / "hard"))
+    assert same_file(str(path), str(tmp_path / "soft"))
+
+
+def test_two_files_with_the_same_contents_are_not_the_same_file(tmp_path: Path):
+    (tmp_path / "a").write_bytes(b"x")
+    (tmp_path / "b").write_bytes(b"x")
+    assert not same_file(str(tmp_path / "a"), str(tmp_path / "b"))
+
+
+def test_two_spellings_of_one_new_name_are_the_same_file(tmp_path: Path):
+    (tmp_path / "sub").mkdir()
+    assert same_file(str(tmp_path / "new"), str(tmp_path / "sub" / ".." / "new"))
+    assert not same_file(str(tmp_path / "new"), str(tmp_path / "other"))
+
+
+def test_an_existing_file_and_a_new_name_are_not_the_same_file(tmp_path: Path):
+    (tmp_path / "a").write_bytes(b"x")
+    assert not same_file(str(tmp_path / "a"), str(tmp_path / "new"))
+
+
+def test_standard_streams_are_never_the_same_file_as_a_name(tmp_path: Path):
+    assert not same_file("-", "-")
+    assert not same_file("-", str(tmp_path))
+
+
+# -- refuse_same_fifo ---------------------------------------------------------------------
+
+
+def test_reading_and_writing_one_fifo_is_refused(tmp_path: Path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(CopyError, match="are the same FIFO"):
+        refuse_same_fifo(str(fifo), str(fifo))
+
+
+def test_one_fifo_under_another_name_is_refused_too(tmp_path: Path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "alias").symlink_to(fifo)
+    os.link(fifo, tmp_path / "hard")
+    for other in ("alias", "hard"):
+        with pytest.raises(CopyError) as raised:
+            refuse_same_fifo(str(fifo), str(tmp_path / other))
+        assert str(raised.value) == f"'{fifo}' and '{tmp_path / other}' are the same FIFO"
+
+
+def test_two_different_fifos_may_be_joined(tmp_path: Path):
+    os.mkfifo(tmp_path / "in")
+    os.mkfifo(tmp_path / "out")
+    refuse_same_fifo(str(tmp_path / "in"), str(tmp_path / "out"))
+
+
+@pytest.mark.parametrize(("source_name", "dest_name"), [
+    ("file", "file"),  # the same regular file is open_destination's to refuse
+    ("fifo", "missing"),
+    ("missing", "fifo"),
+    ("-", "fifo"),
+    ("fifo", "-"),
+])
+def test_only_one_existing_fifo_at_both_ends_is_refused_here(tmp_path: Path, source_name,
+                                                               dest_name):
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "file").write_bytes(b"x")
+
+    def named(name: str) -> str:
+        return name if name == "-" else str(tmp_path / name)
+
+    refuse_same_fifo(named(source_name), named(dest_name))
+
+
+# -- open_source --------------------------------------------------------------------------
+
+
+def test_a_regular_source_knows_its_size_mode_and_identity(tmp_path: Path, source):
+    info = os.stat(tmp_path / "src.bin")
+    assert (source.size, source.is_regular, source.owns_fd) == (12, True, True)
+    assert source.mode == 0o664
+    assert source.dev_ino == (info.st_dev, info.st_ino)
+    assert os.read(source.fd, 100) == b"source bytes"
+
+
+def test_a_missing_source_names_the_file_and_the_reason(tmp_path: Path):
+    missing = tmp_path / "nope"
+    with pytest.raises(CopyError) as raised:
+        open_source(str(missing))
+    assert str(raised.value) == f"cannot open source '{missing}': No such file or directory"
+    assert raised.value.exit_code == 1
+
+
+def test_a_directory_is_not_a_source(tmp_path: Path):
+    with pytest.raises(CopyError, match="it is a directory"):
+        open_source(str(tmp_path))
+
+
+def test_a_fifo_source_has_no_size(tmp_path: Path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer_side = os.open(fifo, os.O_RDWR)  # keeps the open from waiting for a writer
     try:
-        for chunk in chunks:
-            assert holes(fd, chunk) == len(chunk)
-        holes.settle(fd)
+        opened = open_source(str(fifo))
+        try:
+            assert (opened.size, opened.is_regular) == (None, False)
+        finally:
+            opened.close()
     finally:
+        os.close(writer_side)
+
+
+@contextlib.contextmanager
+def stdin_from(path: Path, offset: int):
+    """Descriptor 0 reads `path` from `offset` for the duration of the block."""
+    saved = os.dup(0)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.lseek(fd, offset, os.SEEK_SET)
+        os.dup2(fd, 0)
+        yield
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
         os.close(fd)
-    return holes
 
 
-def test_zero_chunks_become_holes_and_a_trailing_hole_gets_its_length(tmp_path: Path) -> None:
-    chunks = [b"start", bytes(MIB), b"\x00" * 10 + b"!", bytes(2 * MIB)]
-    path = tmp_path / "out"
-    write_chunks(path, chunks)
-    assert path.read_bytes() == b"".join(chunks)
-    assert path.stat().st_size == sum(map(len, chunks))
-    assert path.stat().st_blocks * 512 < MIB
+def test_stdin_redirected_from_a_file_part_read_counts_only_the_bytes_left(tmp_path: Path):
+    path = tmp_path / "in.bin"
+    path.write_bytes(bytes(100))
+    with stdin_from(path, 30):
+        opened = open_source("-")
+        assert (opened.fd, opened.name, opened.owns_fd) == (0, "stdin", False)
+        assert (opened.size, opened.is_regular) == (70, True)
+        opened.close()
+        assert os.fstat(0).st_size == 100  # close() left the borrowed descriptor open
 
 
-def test_the_rest_of_a_short_write_may_be_a_hole_too(tmp_path: Path) -> None:
-    path = tmp_path / "out"
-    chunk = b"data" + bytes(MIB)
-    write_chunks(path, [memoryview(chunk)[:4], memoryview(chunk)[4:]])  # as after a short write
-    assert path.read_bytes() == chunk
-    assert path.stat().st_blocks * 512 < MIB
+# -- open_destination: where the bytes go ---------------------------------------------------
 
 
-def test_a_file_that_ends_in_data_needs_no_truncation(tmp_path: Path) -> None:
-    path = tmp_path / "out"
-    write_chunks(path, [bytes(MIB), b"end"])
-    assert path.read_bytes() == bytes(MIB) + b"end"
+def test_a_new_destination_appears_only_on_commit(tmp_path: Path, source, umask_027):
+    dest = tmp_path / "dst.bin"
+    destination = open_destination(source, str(dest))
+    assert not dest.exists()
+    assert destination.temp_path is not None
+    assert Path(destination.temp_path).parent == tmp_path
+    os.write(destination.fd, b"copied")
+    assert not dest.exists()
+    destination.commit()
+    assert dest.read_bytes() == b"copied"
+    assert entries(tmp_path) == ["dst.bin", "src.bin"]
 
 
-def test_a_source_with_holes_is_told_from_one_without(tmp_path: Path) -> None:
-    sparse, dense = tmp_path / "sparse", tmp_path / "dense"
-    with open(sparse, "wb") as out:
-        out.truncate(4 * MIB)
-    dense.write_bytes(bytes(4 * MIB))
-    if dense.stat().st_blocks * 512 < 4 * MIB or sparse.stat().st_blocks:
-        pytest.skip("this file system does not store holes and zeros as they were written")
-    opened = [open_source(str(sparse)), open_source(str(dense))]
+def test_a_new_destination_gets_the_sources_mode_less_the_umask(tmp_path: Path, source,
+                                                               umask_027):
+    dest = tmp_path / "dst.bin"
+    write_and_commit(open_destination(source, str(dest)), b"x")
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o664 & ~umask_027
+
+
+def test_a_discarded_new_destination_leaves_no_trace(tmp_path: Path, source):
+    destination = open_destination(source, str(tmp_path / "dst.bin"))
+    os.write(destination.fd, b"half a copy")
+    destination.discard()
+    assert entries(tmp_path) == ["src.bin"]
+    assert destination.fd == -1
+
+
+def test_a_discarded_copy_leaves_an_existing_destination_exactly_as_it_was(tmp_path: Path,
+                                                                           source):
+    dest = tmp_path / "dst.bin"
+    dest.write_bytes(b"precious")
+    dest.chmod(0o640)
+    before = dest.stat()
+    destination = open_destination(source, str(dest))
+    os.write(destination.fd, b"half a copy")
+    destination.discard()
+    after = dest.stat()
+    assert dest.read_bytes() == b"precious"
+    assert (after.st_ino, after.st_mode, after.st_mtime_ns) == \
+        (before.st_ino, before.st_mode, before.st_mtime_ns)
+    assert entries(tmp_path) == ["dst.bin", "src.bin"]
+
+
+def test_a_replaced_destination_keeps_its_own_mode(tmp_path: Path, source):
+    dest = tmp_path / "dst.bin"
+    dest.write_bytes(b"old")
+    dest.chmod(0o600)
+    write_and_commit(open_destination(source, str(dest)), b"new contents")
+    assert dest.read_bytes() == b"new contents"
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+
+
+def test_commit_and_discard_end_a_destination_once(tmp_path: Path, source):
+    dest = tmp_path / "dst.bin"
+    destination = open_destination(source, str(dest))
+    write_and_commit(destination, b"kept")
+    destination.commit()
+    destination.discard()
+    assert dest.read_bytes() == b"kept"
+    assert entries(tmp_path) == ["dst.bin", "src.bin"]
+
+
+def test_a_synced_commit_writes_the_file_and_leaves_no_temporary(tmp_path: Path, source):
+    dest = tmp_path / "dst.bin"
+    write_and_commit(open_destination(source, str(dest), fsync=True), b"durable")
+    assert dest.read_bytes() == b"durable"
+    assert entries(tmp_path) == ["dst.bin", "src.bin"]
+
+
+def test_a_symlinked_destination_replaces_the_file_it_points_to_and_stays_a_link(
+        tmp_path: Path, source):
+    (tmp_path / "elsewhere").mkdir()
+    target = tmp_path / "elsewhere" / "target.bin"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.bin"
+    link.symlink_to(target)
+    destination = open_destination(source, str(link))
+    assert Path(destination.temp_path).parent == tmp_path / "elsewhere"
+    write_and_commit(destination, b"new")
+    assert link.is_symlink()
+    assert target.read_bytes() == b"new"
+
+
+@pytest.mark.parametrize("device", ["/dev/null"])
+def test_a_device_is_written_in_place(source, device: str):
+    destination = open_destination(source, device)
+    assert (destination.temp_path, destination.owns_fd, destination.name) == \
+        (None, True, device)
+    write_and_commit(destination, b"gone")
+    assert destination.fd == -1
+    assert stat.S_ISCHR(os.stat(device).st_mode)
+
+
+def test_a_fifo_destination_is_written_in_place(tmp_path: Path, source):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the other end, so open won't wait
     try:
-        assert [source.has_holes for source in opened] == [True, False]
-        assert os.lseek(opened[0].fd, 0, os.SEEK_CUR) == 0  # the offset is left alone
+        destination = open_destination(source, str(fifo))
+        assert destination.temp_path is None
+        write_and_commit(destination, b"through the fifo")
+        assert os.read(reader, 100) == b"through the fifo"
     finally:
-        for source in opened:
-            source.close()
+        os.close(reader)
+    assert entries(tmp_path) == ["fifo", "src.bin"]
 
 
-def test_new_files_drop_setuid_setgid_and_sticky() -> None:
-    mask = os.umask(0o027)
-    try:
-        assert new_file_mode(0o7777) == 0o750
-        assert new_file_mode(None) == 0o640
-    finally:
-        os.umask(mask)
+def test_stdout_is_written_in_place_and_never_closed(source):
+    destination = open_destination(source, "-")
+    assert (destination.fd, destination.name, destination.owns_fd, destination.temp_path) == \
+        (1, "stdout", False, None)
+    destination.commit()
+    os.fstat(1)  # still open
 
 
-# -- diagnostics that alias the data -----------------------------------------------------
+# -- open_destination: what is refused ----------------------------------------------------
 
 
-def test_aliases_are_found_by_inode_not_by_spelling(tmp_path: Path) -> None:
-    src, dst = tmp_path / "src", tmp_path / "dst"
-    src.write_bytes(b"s")
-    dst.write_bytes(b"d")
-    os.link(dst, tmp_path / "hard")
-    (tmp_path / "soft").symlink_to(src)
-    assert aliased_data(str(tmp_path / "hard"), str(src), str(dst)) == "destination"
-    assert aliased_data(str(tmp_path / "soft"), str(src), str(dst)) == "source"
-    assert aliased_data(str(tmp_path / "other"), str(src), str(dst)) is None
-    assert aliased_data(f"{tmp_path}/./new", str(src), str(tmp_path / "new")) \
-        == "destination"
-    assert aliased_data(os.devnull, os.devnull, os.devnull) is None
+def test_a_copy_onto_its_own_source_is_refused(tmp_path: Path, source):
+    for spelling in ("src.bin", "hard.bin", "soft.bin"):
+        if spelling == "hard.bin":
+            os.link(tmp_path / "src.bin", tmp_path / spelling)
+        if spelling == "soft.bin":
+            (tmp_path / spelling).symlink_to(tmp_path / "src.bin")
+        with pytest.raises(CopyError) as raised:
+            open_destination(source, str(tmp_path / spelling))
+        assert str(raised.value) == f"'{source.name}' and '{tmp_path / spelling}' are the " \
+                                    "same file"
+    assert (tmp_path / "src.bin").read_bytes() == b"source bytes"
+    assert entries(tmp_path) == ["hard.bin", "soft.bin", "src.bin"]
 
 
-def test_a_report_path_is_checked_without_leaving_a_file(tmp_path: Path) -> None:
-    assert unwritable_reason(str(tmp_path / "r.html")) is None
-    assert not (tmp_path / "r.html").exists()
-    assert unwritable_reason(str(tmp_path / "missing" / "r.html")) == \
-        "No such file or directory"
-    assert unwritable_reason(str(tmp_path)) == "Is a directory"
-    existing = tmp_path / "old.html"
-    existing.write_bytes(b"kept")
-    assert unwritable_reason(str(existing)) is None
-    assert existing.read_bytes() == b"kept"
+def test_no_clobber_refuses_an_existing_destination_and_leaves_it(tmp_path: Path, source):
+    dest = tmp_path / "dst.bin"
+    dest.write_bytes(b"precious")
+    with pytest.raises(CopyError) as raised:
+        open_destination(source, str(dest), no_clobber=True)
+    assert str(raised.value) == f"not overwriting '{dest}': it exists (--no-clobber)"
+    assert dest.read_bytes() == b"precious"
+    assert entries(tmp_path) == ["dst.bin", "src.bin"]
+
+
+def test_no_clobber_writes_a_new_destination(tmp_path: Path, source):
+    dest = tmp_path / "dst.bin"
+    write_and_commit(open_destination(source, str(dest), no_clobber=True), b"fresh")
+    assert dest.read_bytes() == b"fresh"
+    assert entries(tmp_path) == ["dst.bin", "src.bin"]
+
+
+def test_no_clobber_keeps_a_file_that_appears_while_the_copy_runs(tmp_path: Path, source):
+    dest = tmp_path / "dst.bin"
+    destination = open_destination(source, str(dest), no_clobber=True)
+    os.write(destination.fd, b"ours")
+    dest.write_bytes(b"someone else's")  # appears after the check at open time
+    with pytest.raises(CopyError) as raised:
+        destination.commit()
+    assert str(raised.value) == f"cannot write '{dest}': File exists"
+    assert dest.read_bytes() == b"someone else's"
+    assert entries(tmp_path) == ["dst.bin", "src.bin"]
+
+
+def test_without_no_clobber_a_file_that_appears_while_the_copy_runs_is_replaced(
+        tmp_path: Path, source):
+    dest = tmp_path / "dst.bin"
+    destination = open_destination(source, str(dest))
+    dest.write_bytes(b"someone else's")
+    write_and_commit(destination, b"ours")
+    assert dest.read_bytes() == b"ours"
+
+
+def test_a_directory_named_as_the_destination_is_not_overwritten(tmp_path: Path, source):
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(CopyError, match=r"cannot overwrite directory '.*dir'"):
+        open_destination(source, str(tmp_path / "dir"))
+    assert entries(tmp_path) == ["dir", "src.bin"]
+
+
+def test_a_destination_in_a_missing_directory_names_the_reason(tmp_path: Path, source):
+    dest = tmp_path / "missing" / "dst.bin"
+    with pytest.raises(CopyError) as raised:
+        open_destination(source, str(dest))
+    assert str(raised.value) == f"cannot create destination '{dest}': No such file or " \
+                                "directory"
+
+
+def test_a_commit_that_cannot_rename_reports_and_removes_the_temporary(tmp_path: Path,
+                                                                       source):
+    dest = tmp_path / "dst.bin"
+    destination = open_destination(source, str(dest))
+    os.write(destination.fd, b"ours")
+    dest.mkdir()  # a directory took the name while the copy ran
+    (dest / "inside").write_bytes(b"kept")
+    with pytest.raises(CopyError, match=rf"^cannot write '{dest}': "):
+        destination.commit()
+    assert entries(tmp_path) == ["dst.bin", "src.bin"]
+    assert (dest / "inside").read_bytes() == b"kept"
+    assert destination.done
+
+
+@NOT_ROOT
+def test_a_read_only_destination_is_refused_without_force(tmp_path: Path, source):
+    dest = tmp_path / "dst.bin"
+    dest.write_bytes(b"read only")
+    dest.chmod(0o444)
+    with pytest.raises(CopyError, match=r"read-only; --force replaces it"):
+        open_destination(source, str(dest))
+    assert dest.read_bytes() == b"read only"
+    assert entries(tmp_path) == ["dst.bin", "src.bin"]
+
+
+def test_force_replaces_a_read_only_destination_and_keeps_its_mode(tmp_path: Path, source):
+    dest = tmp_path / "dst.bin"
+    dest.write_bytes(b"read only")
+    dest.chmod(0o444)
+    write_and_commit(open_destination(source, str(dest), force=True), b"replaced")
+    assert dest.read_bytes() == b"replaced"
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o444
+
+
+def test_an_os_error_is_described_by_action_name_and_reason():
+    error = OSError(errno.EACCES, os.strerror(errno.EACCES))
+    assert describe_os_error(error, "cannot open source", "a.txt") == \
+        "cannot open source 'a.txt': Permission denied"
