@@ -1,7 +1,8 @@
 """The command line: parse options, run one copy, report, and exit with a status.
 
 Exit statuses: 0 success; 1 runtime or I/O error; 2 usage error; 3 a CI guard failed
-(--assert-max-rss, --assert-max-buffered; the copy itself is complete); 130 SIGINT and
+(--assert-max-rss, --assert-max-buffered, --assert-upstream-max-rss,
+--assert-downstream-max-rss; the copy itself is complete); 130 SIGINT and
 143 SIGTERM (after clean-up and a summary so far); 141 when the reader of stdout went
 away (EPIPE), silently, as cat's 128+SIGPIPE.
 
@@ -83,6 +84,12 @@ class DefaultMark:
 @click.option("--assert-max-rss", type=SIZE, help="CI guard: exit 3 if peak RSS exceeds this.")
 @click.option("--assert-max-buffered", type=SIZE,
               help="CI guard: exit 3 if readable+writable length ever exceeds this.")
+@click.option("--pipe-size", type=SIZE,
+              help="Set the kernel buffer of every pipe or FIFO end (F_SETPIPE_SZ).")
+@click.option("--assert-upstream-max-rss", type=SIZE,
+              help="CI guard: exit 3 if a program writing into SRC peaked above this RSS.")
+@click.option("--assert-downstream-max-rss", type=SIZE,
+              help="CI guard: exit 3 if a program reading DST peaked above this RSS.")
 @click.option("--no-progress", is_flag=True, help="No live view on a terminal.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
               show_default=True, help="Colour in the trace table and summary.")
@@ -103,7 +110,30 @@ def read_options(params: dict[str, Any]) -> CommandOptions:
     if params["as_json"] and params["trace"] and not params["trace_file"]:
         raise click.UsageError("--json keeps stderr for the summary alone: "
                                "send the trace elsewhere with --trace-file PATH")
+    if params["pipe_size"] is not None and not any_end_is_a_pipe(params["source"],
+                                                                 params["dest"]):
+        raise click.BadParameter("neither SRC nor DST is a pipe or FIFO",
+                                 param_hint="'--pipe-size'")
     return CommandOptions(**{**params, "trace": bool(params["trace"] or params["trace_file"])})
+
+
+def any_end_is_a_pipe(source: str, dest: str) -> bool:
+    """Whether SRC or DST is (or, for `-`, is connected to) a pipe or FIFO."""
+    import stat
+
+    from bpcopy.diagnostics.kernel import classify
+
+    for path, fd in ((source, 0), (dest, 1)):
+        if path == "-":
+            if classify(fd) in ("pipe", "fifo"):
+                return True
+            continue
+        try:
+            if stat.S_ISFIFO(os.stat(path).st_mode):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def parse_options(args: list[str]) -> CommandOptions:
@@ -150,6 +180,7 @@ def copy_with_views(options: CommandOptions, trace: Any, color: bool) -> Any:
         sink_fail_after=options.sink_fail_after, sink_short_writes=options.sink_short_writes,
         fsync=options.fsync, no_clobber=options.no_clobber, force=options.force,
         verify=options.verify, sparse=options.sparse, trace=trace,
+        pipe_size=options.pipe_size,
         measure_rss=options.needs_summary or options.assert_max_rss is not None,
     )
 
@@ -307,6 +338,13 @@ def check_guards(summary: dict[str, Any], options: CommandOptions) -> list[str]:
     if limit is not None and summary.get("max_buffered", 0) > limit:
         failures.append(f"buffered {summary['max_buffered']} bytes (readable + writable) "
                         f"exceeds --assert-max-buffered {limit} bytes")
+    for role, limit in (("upstream", options.assert_upstream_max_rss),
+                        ("downstream", options.assert_downstream_max_rss)):
+        if limit is not None:
+            from bpcopy.diagnostics.neighbour_guards import rss_guard_failures
+
+            end = summary.get("source" if role == "upstream" else "destination")
+            failures.extend(rss_guard_failures(role, summary.get(role), limit, end))
     return failures
 
 

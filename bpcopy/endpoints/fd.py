@@ -34,6 +34,7 @@ from typing import Any
 
 from bpcopy.endpoints.pacing import Pacer
 from bpcopy.streams import Readable, Writable
+from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
 
 
 def waits_for_readiness(fd: int) -> bool:
@@ -94,7 +95,7 @@ class FdEndpoint:
 class FdReadable(FdEndpoint, Readable):
     """Reads a file descriptor in chunks of `high_water_mark` bytes."""
 
-    def __init__(self, fd: int, name: str, high_water_mark: int = 65536, *,
+    def __init__(self, fd: int, name: str, high_water_mark: int = DEFAULT_HIGH_WATER_MARK, *,
                  pacer: Pacer | None = None, close: bool = True) -> None:
         Readable.__init__(self, high_water_mark)
         self._attach(fd, name, pacer, close, writing=False)
@@ -187,7 +188,7 @@ class HoleWriter:
 class FdWritable(FdEndpoint, Writable):
     """Writes to a file descriptor; a write completes once every byte is written."""
 
-    def __init__(self, fd: int, name: str, high_water_mark: int = 65536, *,
+    def __init__(self, fd: int, name: str, high_water_mark: int = DEFAULT_HIGH_WATER_MARK, *,
                  pacer: Pacer | None = None, close: bool = True,
                  device_write: Callable[[int, Any], int] = os.write,
                  holes: HoleWriter | None = None) -> None:

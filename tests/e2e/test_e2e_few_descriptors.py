@@ -56,3 +56,24 @@ def test_enough_descriptors_copy(tmp_path: Path) -> None:
     result = run_with_ulimit(16, src, dst, "-q", "--verify")
     assert result.returncode == 0, result.stderr
     assert dst.read_bytes() == data
+
+
+@pytest.mark.parametrize("limit", [7, 8, 9, 10, 12, 16])
+def test_few_descriptors_in_a_pipeline_give_one_line_or_the_whole_copy(tmp_path: Path,
+                                                                        limit: int) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    data = make_file(src, 200_000)
+    bpcopy = " ".join(shlex.quote(arg) for arg in BPCOPY)
+    script = (f"ulimit -n {limit} && cat {shlex.quote(str(src))} | {bpcopy} - - -q "
+              f"| cat > {shlex.quote(str(out))}; exit ${{PIPESTATUS[1]}}")
+    result = subprocess.run(["bash", "-c", script], capture_output=True,
+                            stdin=subprocess.DEVNULL, timeout=HANG_TIMEOUT_S, check=False)
+    err = result.stderr.decode()
+    assert "Traceback" not in err and "Warning" not in err
+    if result.returncode == 0:
+        assert out.read_bytes() == data
+        return
+    assert result.returncode == 1
+    lines = err.splitlines()
+    assert len(lines) == 1 and NAMES_WHAT.match(lines[0]), err
+    assert f"(ulimit -n is {limit})" in lines[0]
