@@ -20,8 +20,10 @@ from typing import IO, Any
 import click
 
 from bpcopy import __version__
+from bpcopy.names import quote
 from bpcopy.options import CommandOptions
 from bpcopy.pump import MODES
+from bpcopy.render.ttys import is_dumb, selector_for, view_would_collide
 from bpcopy.units import DURATION, MARK, RATE, SIZE, SIZE_OR_ZERO, format_size
 
 EXIT_FAILED = 1
@@ -157,7 +159,7 @@ def run(options: CommandOptions) -> int:
             try:
                 trace_out.close()
             except OSError as error:
-                emit(f"bpcopy: error: cannot write trace '{options.trace_file}': "
+                emit(f"bpcopy: error: cannot write trace {quote(options.trace_file)}: "
                      f"{error.strerror or error}\n")
                 return EXIT_FAILED
     return present_outcome(outcome, options, color)
@@ -186,7 +188,8 @@ def copy_with_views(options: CommandOptions, trace: Any, color: bool) -> Any:
 
     def run_with_live_view(copy: Any) -> Any:
         live = None
-        if wants_live_view(options) and not writes_to_stderr_terminal(copy.destination.fd):
+        data_fds = [copy.source.fd, copy.destination.fd]
+        if wants_live_view(options) and not view_would_collide(data_fds):
             from bpcopy.render.live import LiveView
 
             live = LiveView(copy, color=color)
@@ -200,25 +203,24 @@ def copy_with_views(options: CommandOptions, trace: Any, color: bool) -> Any:
                 if live is not None:
                     live.stop()
 
-        return run_loop(main(), fine_timers=copy_options.simulates_slow_ends)
+        return run_loop(main(), selector_for(copy_options.simulates_slow_ends, data_fds))
 
     return run_copy(copy_options, run_with_live_view)
 
 
-def run_loop(coroutine: Any, fine_timers: bool) -> Any:
-    """Run the copy on an asyncio loop; with `fine_timers`, one whose timers keep
-    microseconds.
+def run_loop(coroutine: Any, selector_class: Any) -> Any:
+    """Run the copy on an asyncio loop that waits with `selector_class`
+    (bpcopy.render.ttys.selector_for says which).
 
     The default (epoll) loop rounds every wait up to a whole millisecond, longer than a
     64 KiB chunk takes at 100 MiB/s, so simulated rates would drift slow. select() takes
     its timeout in microseconds (and bpcopy watches two descriptors at most), but costs
-    a little more per turn, so it is used only when simulated ends need the timers.
+    a little more per turn, so it is used only when simulated ends need the timers, or
+    where the default (kqueue) cannot watch a terminal.
     """
     import asyncio
-    import selectors
 
-    selector = selectors.SelectSelector() if fine_timers else selectors.DefaultSelector()
-    loop = asyncio.SelectorEventLoop(selector)
+    loop = asyncio.SelectorEventLoop(selector_class())
     try:
         return loop.run_until_complete(coroutine)
     finally:
@@ -242,18 +244,18 @@ def refuse_overwriting_the_copy(options: CommandOptions) -> None:
     for option, path in (("--trace-file", options.trace_file), ("--report", options.report)):
         role = path and aliased_data(path, options.source, dest)
         if role:
-            raise click.BadParameter(f"'{path}' is the copy's {role}; writing there would "
-                                     "corrupt the data", param_hint=f"'{option}'")
+            raise click.BadParameter(f"{quote(path)} is the copy's {role}; writing there "
+                                     "would corrupt the data", param_hint=f"'{option}'")
     problem = options.report and unwritable_reason(options.report)
     if problem:
-        raise click.BadParameter(f"cannot write '{options.report}': {problem}",
+        raise click.BadParameter(f"cannot write {quote(options.report)}: {problem}",
                                  param_hint="'--report'")
 
 
 def wants_color(choice: str, stream: IO[str]) -> bool:
     if choice == "always":
         return True
-    if choice == "never" or os.environ.get("NO_COLOR"):
+    if choice == "never" or os.environ.get("NO_COLOR") or is_dumb():
         return False
     return stream.isatty()
 
@@ -261,18 +263,7 @@ def wants_color(choice: str, stream: IO[str]) -> bool:
 def wants_live_view(options: CommandOptions) -> bool:
     return (not options.no_progress and not options.as_json and not options.quiet
             and not (options.trace and not options.trace_file)
-            and sys.stderr.isatty())
-
-
-def writes_to_stderr_terminal(fd: int) -> bool:
-    """True when the copy's bytes land on the terminal that the live view would redraw:
-    the two would overwrite each other, so the copy's bytes win and the view stays off."""
-    try:
-        if not os.isatty(fd):
-            return False
-        return os.fstat(fd).st_rdev == os.fstat(2).st_rdev
-    except OSError:
-        return False
+            and sys.stderr.isatty() and not is_dumb())
 
 
 def open_trace(options: CommandOptions, color: bool) -> tuple[IO[str] | None, Any]:
@@ -286,7 +277,7 @@ def open_trace(options: CommandOptions, color: bool) -> tuple[IO[str] | None, An
             # appends to its destination made the file system several times slower.
             out: IO[str] = open(options.trace_file, "w", buffering=1 << 20)  # noqa: SIM115
         except OSError as error:
-            raise click.BadParameter(f"cannot open '{options.trace_file}': "
+            raise click.BadParameter(f"cannot open {quote(options.trace_file)}: "
                                      f"{error.strerror}", param_hint="'--trace-file'") from None
         return out, make_trace(options.trace_format, out, color=False)
     return sys.stderr, make_trace(options.trace_format, sys.stderr, color=color)
@@ -313,7 +304,9 @@ def present_outcome(outcome: Any, options: CommandOptions, color: bool) -> int:
     if options.as_json:
         import json
 
-        emit(json.dumps(summary) + "\n")
+        from bpcopy.names import json_safe
+
+        emit(json.dumps(json_safe(summary)) + "\n")
         return exit_code
     if exit_code == EXIT_SIGPIPE:
         return exit_code  # the reader went away: nothing more to say, as with cat
@@ -365,7 +358,7 @@ def write_report(outcome: Any, options: CommandOptions) -> str | None:
     try:
         write_html_report(options.report, outcome, options)
     except OSError as error:
-        return (f"cannot write report '{options.report}': {error.strerror or error} "
+        return (f"cannot write report {quote(options.report)}: {error.strerror or error} "
                 "(the copy itself is complete)")
     return None
 

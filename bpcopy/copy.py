@@ -46,6 +46,7 @@ from bpcopy.endpoints.places import (
     resolve_destination_path,
     wants_holes,
 )
+from bpcopy.names import quote
 from bpcopy.pump import BufferLimitExceeded, connect
 from bpcopy.signals import EndingSignals, Interrupted
 from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
@@ -254,7 +255,7 @@ class Copy:
         source, bytes_read = self.source, self.recorder.bytes
         if source.is_regular and source.size is not None and bytes_read < source.size:
             return SourceShrank(
-                f"source '{source.name}' shrank during the copy: read {bytes_read} of "
+                f"source {quote(source.name)} shrank during the copy: read {bytes_read} of "
                 f"{source.size} bytes; the destination was left untouched")
         return None
 
@@ -345,7 +346,7 @@ class Verification:
         self.fields["dest_sha256"] = written.hexdigest()
         if written.hexdigest() != read_digest:
             return VerifyMismatch(
-                f"verification failed: '{self.destination.name}' would have sha256 "
+                f"verification failed: {quote(self.destination.name)} would have sha256 "
                 f"{written.hexdigest()} but the bytes read have {read_digest}; "
                 "the destination was left untouched")
         self.fields["verified"] = "destination re-read and matched"
@@ -366,7 +367,7 @@ def describe(error: BaseException) -> str:
     """One line for a person: the file, then the operating system's reason."""
     if isinstance(error, OSError) and error.filename is not None:
         reason = error.strerror or str(error)
-        return f"'{error.filename}': {reason}"
+        return f"{quote(error.filename)}: {reason}"
     return str(error) or type(error).__name__
 
 

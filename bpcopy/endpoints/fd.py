@@ -36,6 +36,8 @@ from bpcopy.endpoints.pacing import Pacer
 from bpcopy.streams import Readable, Writable
 from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
 
+PROC_ROOT = "/proc"  # a setting, so tests can take /proc away (as on macOS)
+
 
 def waits_for_readiness(fd: int) -> bool:
     """True for descriptors that can block indefinitely: pipes, FIFOs, sockets, ttys."""
@@ -302,7 +304,7 @@ def _reopen_nonblocking(fd: int, writing: bool) -> int | None:
     """
     access = os.O_WRONLY if writing else os.O_RDONLY
     try:
-        return os.open(f"/proc/self/fd/{fd}",
+        return os.open(f"{PROC_ROOT}/self/fd/{fd}",
                        access | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
     except OSError:
         return None

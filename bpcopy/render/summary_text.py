@@ -12,23 +12,40 @@ from typing import Any
 from bpcopy.units import format_duration, format_rate, format_size
 
 
-def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, value) pairs, in the order people read them."""
-    rows = [
-        _amount_row(summary),
-        ("time", f"{format_duration(summary['elapsed_s'])} at "
-                 f"{format_rate(summary['throughput_bps'])}"),
-        ("mode", f"{summary['mode']}, marks: "
-                 f"read {format_size(summary['readable_high_water_mark'])}, "
-                 f"write {format_size(summary['writable_high_water_mark'])}"),
-        ("backpressure", f"{summary['pauses']} pauses, {summary['resumes']} resumes, "
-                         f"{summary['drains']} drains, paused "
-                         f"{format_duration(summary['paused_s'])}"),
-        ("buffers (max)", f"readable {format_size(summary['max_readable_length'])}, "
-                          f"writable {format_size(summary['max_writable_length'])}"),
-        ("memory (RSS)", f"{format_size(summary['start_rss'])} at start, "
-                         f"{format_size(summary['peak_rss'])} peak"),
-    ]
+def summary_rows(summary: dict[str, Any], compact: bool = False) -> list[tuple[str, str]]:
+    """(label, value) pairs, in the order people read them. `compact` abbreviates the
+    figures for a narrow terminal (about 40 columns); prose and hashes stay whole."""
+    size = short_size if compact else format_size
+    if compact:
+        rows = [
+            *_amount_rows(summary, compact),
+            ("time", f"{format_duration(summary['elapsed_s'])} at "
+                     f"{format_rate(summary['throughput_bps'])}"),
+            ("mode", f"{summary['mode']}, marks {size(summary['readable_high_water_mark'])}"
+                     f"/{size(summary['writable_high_water_mark'])}"),
+            ("pressure", f"{_count(summary['pauses'], 'pause')}, "
+                         f"{_count(summary['drains'], 'drain')}"),
+            ("paused", format_duration(summary["paused_s"])),
+            ("buffers", f"read {size(summary['max_readable_length'])}, "
+                        f"write {size(summary['max_writable_length'])}"),
+            ("RSS", f"{size(summary['start_rss'])} start, {size(summary['peak_rss'])} peak"),
+        ]
+    else:
+        rows = [
+            *_amount_rows(summary, compact),
+            ("time", f"{format_duration(summary['elapsed_s'])} at "
+                     f"{format_rate(summary['throughput_bps'])}"),
+            ("mode", f"{summary['mode']}, marks: "
+                     f"read {format_size(summary['readable_high_water_mark'])}, "
+                     f"write {format_size(summary['writable_high_water_mark'])}"),
+            ("backpressure", f"{summary['pauses']} pauses, {summary['resumes']} resumes, "
+                             f"{summary['drains']} drains, paused "
+                             f"{format_duration(summary['paused_s'])}"),
+            ("buffers (max)", f"readable {format_size(summary['max_readable_length'])}, "
+                              f"writable {format_size(summary['max_writable_length'])}"),
+            ("memory (RSS)", f"{format_size(summary['start_rss'])} at start, "
+                             f"{format_size(summary['peak_rss'])} peak"),
+        ]
     if summary.get("sha256"):
         rows.append(("sha256", f"{summary['sha256']} ({summary.get('verified', '')})"))
     if summary.get("error"):
@@ -37,15 +54,29 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def _amount_row(summary: dict[str, Any]) -> tuple[str, str]:
+def _amount_rows(summary: dict[str, Any], compact: bool) -> list[tuple[str, str]]:
     """What was copied; or, when the destination took less than was read (a full disk,
     --max-buffer), both amounts: "copied" would count bytes that never arrived."""
-    read = summary["bytes"]
-    amount = f"{format_size(read)} ({read} bytes) in {summary['chunks']} chunks"
+    read, chunks = summary["bytes"], summary["chunks"]
     written = summary.get("bytes_written", read)
+    if compact:
+        amount = f"{short_size(read)} in {_count(chunks, 'chunk')}"
+        if written == read:
+            return [("copied", amount)]
+        return [("read", amount), ("wrote", short_size(written))]
+    amount = f"{format_size(read)} ({read} bytes) in {chunks} chunks"
     if written == read:
-        return ("copied", amount)
-    return ("data", f"read {amount}, wrote {format_size(written)} ({written} bytes)")
+        return [("copied", amount)]
+    return [("data", f"read {amount}, wrote {format_size(written)} ({written} bytes)")]
+
+
+def short_size(size: float) -> str:
+    """64.0K for 64.0 KiB: a size in at most seven cells."""
+    return format_size(size).replace(" B", "B").replace("iB", "").replace(" ", "")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def format_summary_text(summary: dict[str, Any]) -> str:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
+from bpcopy import names
+
 CHUNK_FIELDS = ("t", "seq", "bytes", "write_ok", "readable_length", "writable_length",
                 "need_drain", "paused", "drains", "pauses", "rss")
 KERNEL_FIELDS = ("upstream_queued", "downstream_queued")
@@ -81,7 +83,7 @@ class JsonLinesTrace(TraceRecords):
         # Counts and lengths (plain ints) need no escaping; anything else goes through json.
         rest = "".join(
             f',"{key}":{value}' if value.__class__ is int else
-            f",{json.dumps(key)}:{json.dumps(value)}"
+            f",{json.dumps(key)}:{json.dumps(names.json_safe(value))}"
             for key, value in fields.items())
         self.out.write(f'{{"event":"{name}","t":{t:.6f}{rest}}}\n')
 
@@ -110,7 +112,7 @@ class CsvTrace(TraceRecords):
                 value = ""
             elif isinstance(value, bool):
                 value = _JSON_BOOL[value]
-            text = str(value)
+            text = names.text(str(value))
             if any(mark in text for mark in ',"\n'):
                 text = '"' + text.replace('"', '""') + '"'
             cells.append(text)
@@ -172,9 +174,10 @@ class TableTrace(TraceRecords):
     def event(self, name: str, t: float, fields: dict[str, Any]) -> None:
         style = {"pause": "31", "resume": "32", "drain": "36", "error": "1;31"}.get(name)
         if name == "error":
-            self.out.write(f"{t:>10.6f} {'error':>6} {fields.get('message', '')}\n"
+            message = names.text(str(fields.get("message", "")))
+            self.out.write(f"{t:>10.6f} {'error':>6} {message}\n"
                            if not self.color else
-                           f"\x1b[1;31m{t:>10.6f} {'error':>6} {fields.get('message', '')}"
+                           f"\x1b[1;31m{t:>10.6f} {'error':>6} {message}"
                            "\x1b[0m\n")
             return
         self._row((f"{t:.6f}", name, "", _total(fields.get("bytes", "")), "",
