@@ -224,7 +224,8 @@ def test_an_interrupt_ends_the_trace_with_the_summary_s_error(tmp_path: Path) ->
     with open(src, "wb") as out:
         out.truncate(16 * 1024 * 1024)
     process = subprocess.Popen([*BPCOPY, str(src), str(tmp_path / "dst"), "--json",
-                                "--sink-rate", "1MiB/s", "--trace-format", "jsonl",
+                                "--sink-rate", "1MiB/s", "--sparse", "never",
+                                "--trace-format", "jsonl",
                                 "--trace-file", str(tmp_path / "trace.jsonl")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
