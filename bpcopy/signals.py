@@ -18,8 +18,8 @@ Rules:
      `Interrupted`, which also breaks out of a blocking open();
    - while the loop runs it, the Python handler schedules the copy's callback on the
      loop (`call_soon_threadsafe`), and the copy ends through its streams: an exception
-     raised inside a stream callback would leave the streams half-updated. A pipe wakes
-     the loop meanwhile (`_Wakeup`). This is what `loop.add_signal_handler` does, without
+     raised inside a stream callback would leave the streams half-updated. The loop's
+     self-pipe wakes it meanwhile (`_Wakeup`). This is what `loop.add_signal_handler` does, without
      its cost: it checks each signal against `signal.valid_signals()` (64 enum
      conversions, some 0.6 ms here per call, two calls per signal per copy).
 5. SIGUSR1 asks for the summary so far, as it does of dd: `status_requests(report)`
@@ -161,60 +161,61 @@ def status_requests(report: Callable[[], None]) -> Iterator[None]:
 
 
 class _Wakeup:
-    """A pipe that wakes the loop when a signal arrives.
+    """What wakes the loop when a signal arrives.
 
     Python runs a signal's handler in the main thread, between two steps of its code; a
     loop asleep in epoll_wait takes no step until something wakes it, and a signal taken
     by another thread (the pipeline's sampler) or just before the wait would not. So the
-    C-level handler writes the signal's number into this pipe (`signal.set_wakeup_fd`),
-    which the loop watches: it wakes, the Python handler runs, and that schedules the
-    work with `loop.call_soon_threadsafe`. The bytes themselves say nothing more, except
-    for signals of someone else's (the live view's SIGTSTP, through asyncio's own
-    handlers): those are passed on to the wake-up descriptor that was there before.
+    C-level handler writes the signal's number to a descriptor the loop watches
+    (`signal.set_wakeup_fd`): the loop wakes, the Python handler runs, and that schedules
+    the work with `loop.call_soon_threadsafe`. The descriptor is the loop's own self-pipe,
+    as asyncio's add_signal_handler uses it (asyncio ignores a number it has no handler
+    for, and still gets those it has, such as the live view's SIGTSTP); a loop without one
+    gets a pipe of bpcopy's own, which costs two descriptors.
     """
 
     def __init__(self) -> None:
         self.signums: dict[int, int] = {}  # signal -> how many windows want it
-        self.fds: tuple[int, int] | None = None
+        self.open_for: Any = None  # the loop, while open
+        self.own_fds: tuple[int, int] | None = None
         self.previous_fd = -1
-        self.loop: Any = None
 
     def open(self, loop: Any) -> None:
-        import os
+        self_pipe = getattr(loop, "_csock", None)
+        if self_pipe is not None:
+            write_fd = self_pipe.fileno()
+        else:
+            import os
 
-        read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        self.fds, self.loop = (read_fd, write_fd), loop
+            read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            self.own_fds = (read_fd, write_fd)
+            loop.add_reader(read_fd, self.drain)
         self.previous_fd = raw_signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-        loop.add_reader(read_fd, self.drain)
+        self.open_for = loop
 
     def close(self) -> None:
-        import os
-
-        if self.fds is None:
+        if self.open_for is None:
             return
-        self.drain()
-        self.loop.remove_reader(self.fds[0])
         raw_signal.set_wakeup_fd(self.previous_fd)
-        for fd in self.fds:
-            os.close(fd)
-        self.fds = self.loop = None
+        if self.own_fds is not None:
+            import os
+
+            self.drain()
+            self.open_for.remove_reader(self.own_fds[0])
+            for fd in self.own_fds:
+                os.close(fd)
+            self.own_fds = None
+        self.open_for = None
 
     def drain(self) -> None:
         import os
 
-        while self.fds is not None:
+        while self.own_fds is not None:
             try:
-                numbers = os.read(self.fds[0], 256)
+                if not os.read(self.own_fds[0], 256):
+                    return
             except BlockingIOError:
                 return
-            if not numbers:
-                return
-            others = bytes(signum for signum in numbers if signum not in self.signums)
-            if others and self.previous_fd >= 0:
-                try:
-                    os.write(self.previous_fd, others)
-                except OSError:
-                    pass
 
 
 _WAKEUP = _Wakeup()
@@ -226,7 +227,7 @@ def _waking(loop: Any, signums: tuple[int, ...]) -> Iterator[None]:
     if not signums:
         yield
         return
-    if _WAKEUP.fds is None:
+    if _WAKEUP.open_for is None:
         _WAKEUP.open(loop)
     for signum in signums:
         _WAKEUP.signums[signum] = _WAKEUP.signums.get(signum, 0) + 1
