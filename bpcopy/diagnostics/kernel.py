@@ -14,7 +14,9 @@ Rules kept here:
 5. A packet-mode pipe (O_DIRECT, pipe2(2)) gives every write a page of its own, so it
    fills long before its byte capacity: its byte readings cannot say when it is full.
 6. --pipe-size sets a pipe's capacity with F_SETPIPE_SZ; the kernel rounds it up to a
-   power-of-two number of pages, and says what it gave.
+   power-of-two number of pages, and says what it gave. No pipe is larger than 2 GiB
+   (the kernel refuses more), and a larger size is refused here before fcntl, which
+   passes it as a C unsigned int: 4 GiB + 4 KiB would arrive as 4 KiB.
 
 Theory of operation: `watch_end` classifies a descriptor and keeps a duplicate of it, so
 that readings stay valid whatever the copy does with its own descriptor, and so that a
@@ -50,6 +52,9 @@ F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 SIOCINQ = termios.FIONREAD  # the same request number on sockets
 SIOCOUTQ = termios.TIOCOUTQ
 O_DIRECT = getattr(os, "O_DIRECT", 0o40000)
+
+# The kernel's largest pipe (round_pipe_size() in fs/pipe.c refuses anything larger).
+LARGEST_PIPE = 1 << 31
 
 PIPE_MAX_SIZE_PATH = "/proc/sys/fs/pipe-max-size"
 PIPE_USER_PAGES_SOFT_PATH = "/proc/sys/fs/pipe-user-pages-soft"
@@ -200,6 +205,10 @@ def set_pipe_size(fd: int, size: int, name: str) -> int:
 
     Raises PipeSizeRefused with one line naming the reason.
     """
+    if size > LARGEST_PIPE:  # rule 6: never let fcntl wrap it round to a small size
+        raise PipeSizeRefused(
+            f"cannot set the pipe size of {name} to {size} bytes: the largest pipe the "
+            f"kernel makes is {LARGEST_PIPE} bytes (2 GiB)")
     try:
         return fcntl.fcntl(fd, F_SETPIPE_SZ, size)
     except OSError as error:

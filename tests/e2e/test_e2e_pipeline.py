@@ -135,6 +135,17 @@ def test_pipe_size_past_the_limit_is_refused_in_one_line_exit_1():
     assert "Traceback" not in result.stderr.decode()
 
 
+def test_pipe_size_of_4_gib_is_refused_in_one_line_not_given_a_single_page():
+    # 4 GiB does not fit fcntl's C unsigned int: unchecked, it reached the kernel as 0,
+    # which the kernel rounds up to one page, and the copy ran through a 4 KiB pipe.
+    result, _ = run_pipeline(["head", "-c", "64K", "/dev/zero"],
+                             ["--json", "--pipe-size", "4GiB"], ["cat"])
+    assert result.returncode == 1
+    summary = summary_of(result)
+    assert summary["ok"] is False and summary["bytes"] == 0
+    assert str(4 << 30) in summary["error"] and "largest" in summary["error"]
+
+
 def test_pipe_size_without_a_pipe_at_either_end_is_a_usage_error(tmp_path):
     source = tmp_path / "src"
     source.write_bytes(b"x" * 100)
