@@ -103,6 +103,30 @@ def test_a_slow_producer_is_named_in_a_source_bound_verdict():
             in summary["verdict"])
 
 
+def test_a_producers_odd_name_stays_visible_in_the_verdict_and_the_guard():
+    # A producer whose argv[0] holds a leading dash, a newline, an escape sequence and a
+    # byte that is not UTF-8. The verdict and the guard's line are read by people, on
+    # terminals: each control character is written as cp writes it, $'...', never raw
+    # (the ESC would reach the terminal) and never flattened (a newline shown as a space
+    # reads as two words). The JSON `command` keeps the contract's form.
+    odd_name = "-a\nb\x1b[2J" + os.fsdecode(b"\xff")
+    result, (producer, _) = run_pipeline(
+        ["bash", "-c", 'exec -a "$0" "$1" -c "$2" 300 0.002', odd_name, sys.executable,
+         SLOW_WRITER],
+        ["--json", "--assert-upstream-max-rss", "1"], ["cat"])
+    assert result.returncode == 3, result.stderr
+    summary = summary_of(result)
+    command = summary["upstream"]["processes"][0]["command"]
+    assert command.startswith("'-a\nb\x1b[2J\\xff' -c 'import os")  # the contract
+    verdict, (guard,) = summary["verdict"], summary["guards"]
+    assert verdict.startswith("source-bound: ") and f"(pid {producer.pid})" in verdict
+    assert f"(pid {producer.pid})" in guard
+    shown = "'-a'$'\\n''b'$'\\033''[2J\\xff' -c 'import os, sys, time'$'\\n'"
+    for line in (verdict, guard):
+        assert "\n" not in line and "\x1b" not in line, line
+        assert shown in line, line
+
+
 def test_capacity_is_the_pipes_size_and_pipe_size_reports_the_kernels_rounding():
     result, _ = run_pipeline(["head", "-c", "1M", "/dev/zero"],
                              ["--json", "--pipe-size", "70000"], ["cat"])
