@@ -259,6 +259,62 @@ def test_a_guard_on_an_end_that_is_not_a_pipe_cannot_pass(tmp_path):
     assert (tmp_path / "dst").read_bytes() == b"x" * 1000
 
 
+def test_a_guard_on_a_producer_gone_before_bpcopy_looked_fails_and_says_so():
+    # `true | bpcopy ...`: the writer has exited before bpcopy starts, so nobody holds the
+    # pipe's other end; the guard cannot look, and must not pass for it.
+    producer = subprocess.Popen(["true"], stdout=subprocess.PIPE)
+    producer.wait(HANG_TIMEOUT_S)
+    try:
+        result = subprocess.run([*BPCOPY, "-", os.devnull, "--json",
+                                 "--assert-upstream-max-rss", "1GiB"],
+                                stdin=producer.stdout, capture_output=True,
+                                timeout=HANG_TIMEOUT_S, check=False)
+    finally:
+        producer.stdout.close()
+    assert result.returncode == 3
+    summary = summary_of(result)
+    assert summary["ok"] is True and summary["upstream"]["processes"] == []
+    (failure,) = summary["guards"]
+    assert "cannot be checked" in failure and "exited before bpcopy looked" in failure
+
+
+def _hidepid_prefix() -> list[str] | None:
+    """A command prefix that runs its command in a mount namespace of its own where /proc
+    is mounted with hidepid=2, or None where this machine cannot make one."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("setpriv"):
+        return None
+    probe = subprocess.run(["unshare", "-m", "sh", "-c",
+                            "mount -t proc -o hidepid=2 proc /proc"],
+                           capture_output=True, timeout=HANG_TIMEOUT_S, check=False)
+    return None if probe.returncode else ["unshare", "-m", "sh", "-c",
+                                          'mount -t proc -o hidepid=2 proc /proc && exec "$@"',
+                                          "sh"]
+
+
+def test_under_hidepid_the_guards_fail_and_the_fractions_are_still_measured():
+    # bpcopy as user nobody, behind /proc mounted with hidepid=2: it can see no other
+    # process at all. The kernel's buffers are still read (they are our own descriptors),
+    # and the guards fail rather than pass unseen.
+    hidepid = _hidepid_prefix()
+    if hidepid is None:
+        pytest.skip("cannot mount /proc with hidepid in a mount namespace here")
+    nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    result = subprocess.run(
+        [*hidepid, "bash", "-c",
+         'head -c 2M /dev/zero | "$@" | cat > /dev/null; exit "${PIPESTATUS[1]}"', "bash",
+         *nobody, *BPCOPY, "-", "-", "--json", "--assert-upstream-max-rss", "1GiB",
+         "--assert-downstream-max-rss", "1GiB"],
+        capture_output=True, timeout=HANG_TIMEOUT_S, check=False)
+    assert result.returncode == 3, result.stderr
+    summary = summary_of(result)
+    assert summary["ok"] is True and summary["bytes"] == 2 << 20
+    for role in ("upstream", "downstream"):
+        assert summary[role]["kind"] == "pipe" and summary[role]["processes"] == []
+        assert 0.0 <= summary[role]["empty_fraction"] <= 1.0
+    assert len(summary["guards"]) == 2
+    assert all("cannot be checked" in line for line in summary["guards"])
+
+
 def test_jsonl_trace_has_kernel_records_and_chunk_records_keep_twelve_fields(tmp_path):
     trace = tmp_path / "trace.jsonl"
     result, _ = run_pipeline(["head", "-c", "4M", "/dev/zero"],
