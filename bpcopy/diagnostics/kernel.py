@@ -2,7 +2,8 @@
 
 Rules kept here:
 1. An end is `pipe` (an anonymous pipe: its /proc/self/fd link reads `pipe:[inode]`),
-   `fifo` (a named pipe: its link is a path), `socket`, or nothing we can watch (a
+   `fifo` (a named pipe: its link is a path; without /proc, a FIFO is the one whose
+   device is not the anonymous pipes' own), `socket`, or nothing we can watch (a
    regular file, a device, a terminal).
 2. Bytes queued: FIONREAD for pipes and FIFOs (it answers on either end); SIOCINQ on a
    socket we read from, SIOCOUTQ on a socket we write to.
@@ -72,16 +73,38 @@ def fd_link(fd: int) -> str | None:
 def classify(fd: int) -> EndKind | None:
     """`pipe`, `fifo` or `socket` for an end the kernel buffers; None for anything else."""
     try:
-        mode = os.fstat(fd).st_mode
+        info = os.fstat(fd)
     except OSError:
         return None
+    mode = info.st_mode
     if stat.S_ISSOCK(mode):
         return "socket"
     if not stat.S_ISFIFO(mode):
         return None
     link = fd_link(fd)
-    # Without /proc the two cannot be told apart; an anonymous pipe is the likelier.
-    return "fifo" if link is not None and link.startswith("/") else "pipe"
+    if link is not None:
+        return "fifo" if link.startswith("/") else "pipe"
+    # Without /proc: anonymous pipes all live on the kernel's pipe file system, a FIFO
+    # on the file system that holds its name.
+    return "pipe" if info.st_dev == _anonymous_pipe_device() else "fifo"
+
+
+_PIPE_DEVICE: list[int] = []
+
+
+def _anonymous_pipe_device() -> int | None:
+    """The device number of anonymous pipes here, from a pipe made and closed once."""
+    if not _PIPE_DEVICE:
+        try:
+            read_end, write_end = os.pipe()
+        except OSError:  # out of descriptors: no way to tell, and no answer kept
+            return None
+        try:
+            _PIPE_DEVICE.append(os.fstat(read_end).st_dev)
+        finally:
+            os.close(read_end)
+            os.close(write_end)
+    return _PIPE_DEVICE[0]
 
 
 class KernelEnd:
@@ -224,6 +247,10 @@ def _refusal(error: OSError, fd: int, size: int, name: str) -> str:
                     "without CAP_SYS_RESOURCE")
         soft = read_proc_int(PIPE_USER_PAGES_SOFT_PATH)
         hard = read_proc_int(PIPE_USER_PAGES_HARD_PATH)
+        if limit is None and soft is None:  # /proc hidden: say what is known, no more
+            return (f"{asked}: the kernel does not permit it (past {PIPE_MAX_SIZE_PATH} "
+                    f"without CAP_SYS_RESOURCE, or past {PIPE_USER_PAGES_SOFT_PATH}; "
+                    "neither can be read here to say which)")
         limits = f"{PIPE_USER_PAGES_SOFT_PATH} ({soft} pages)"
         if hard:
             limits += f" or {PIPE_USER_PAGES_HARD_PATH} ({hard} pages)"

@@ -7,8 +7,8 @@ Rules kept here:
 2. A guard that cannot be checked fails too, saying why: the end is not a pipe, FIFO or
    socket; it is a socket (whose peer cannot be seen); no process could be seen there
    (it exited before bpcopy first looked, as `true | bpcopy ...` does, or it is another
-   user's, or /proc is mounted with hidepid); or a process was gone before its first
-   reading. A CI check must never pass by not looking.
+   user's, or /proc is mounted with hidepid or cannot be read); or a process was gone
+   before its first reading. A CI check must never pass by not looking.
 
 It judges the summary's `upstream` and `downstream` objects (the --json contract) and
 knows nothing of how they were measured.
@@ -44,7 +44,7 @@ def rss_guard_failures(role: str, side: dict[str, Any] | None, limit: int,
     if not side["processes"]:
         return [f"{unchecked}: no process is visible at the {side['kind']} on {end} "
                 "(it exited before bpcopy looked, or it is another user's, or /proc is "
-                "mounted with hidepid)"]
+                "mounted with hidepid or cannot be read)"]
     failures = []
     for process in side["processes"]:
         who = f"{short_command(process['command'], GUARD_NAME_LIMIT)} (pid {process['pid']})"

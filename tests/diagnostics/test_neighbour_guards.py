@@ -44,7 +44,8 @@ def test_no_visible_process_cannot_be_checked_and_fails():
     (failure,) = rss_guard_failures("upstream", replace(REPORT, processes=[]), LIMIT)
     assert failure == ("--assert-upstream-max-rss cannot be checked: no process is visible "
                        "at the pipe on stdin (it exited before bpcopy looked, or it is "
-                       "another user's, or /proc is mounted with hidepid)")
+                       "another user's, or /proc is mounted with hidepid or cannot be "
+                       "read)")
 
 
 def test_a_process_gone_before_its_first_reading_fails_the_guard():
