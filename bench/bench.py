@@ -4,7 +4,7 @@ It makes its own input, runs every command several times round-robin (so drift h
 alike), checks every copy, and prints the machine, a Markdown table for the README and each
 target with PASS or FAIL. Results also go to bench/out/results.json.
 
-It measures the bpcopy command line from the outside only (options -q, --trace,
+It measures the bpcopy command line from the outside only (options -q, --explain, --trace,
 --trace-format, --trace-file, --sink-rate) and must not import bpcopy's internals; the one
 exception is bpcopy.units, to read --size the same way bpcopy reads sizes.
 
@@ -130,6 +130,13 @@ def build_commands(bpcopy: str, source: Path, workdir: Path) -> list[Command]:
             "bpcopy -q",
             [bpcopy, "-q", str(source), str(destination("bpcopy_quiet"))],
             destination("bpcopy_quiet"),
+            is_bpcopy=True,
+        ),
+        Command(
+            "bpcopy_explain",
+            "bpcopy -q --explain",
+            [bpcopy, "-q", "--explain", str(source), str(destination("bpcopy_explain"))],
+            destination("bpcopy_explain"),
             is_bpcopy=True,
         ),
         Command(

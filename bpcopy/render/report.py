@@ -57,6 +57,7 @@ def build_html_report(outcome: Any, options: CommandOptions) -> str:
         _headline(summary),
         _charts_section(samples, summary),
         _section("Summary", _table(summary_rows(summary))),
+        _explanation_section(summary),
         _section("Options", _table(_option_rows(options))),
         _section("All numbers", _details("The summary as --json gives it",
                                          _table(_raw_rows(summary)))),
@@ -323,8 +324,19 @@ def _option_text(name: str, value: Any) -> str:
     return str(value)
 
 
+def _explanation_section(summary: dict[str, Any]) -> str:
+    """--explain's account, as the terminal shows it (empty without --explain)."""
+    lines = summary.get("explanation")
+    if not lines:
+        return ""
+    return _section("The run in Node's words",
+                    f"<pre class=explanation>{_e(chr(10).join(lines))}</pre>")
+
+
 def _raw_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(key, "null" if value is None else str(value)) for key, value in summary.items()]
+    # The account has its own section; the table keeps to the numbers.
+    return [(key, "null" if value is None else str(value)) for key, value in summary.items()
+            if key != "explanation"]
 
 
 def _table(rows: Sequence[tuple[str, str]]) -> str:
@@ -424,5 +436,8 @@ th { width: 180px; font-weight: 600; white-space: nowrap; }
 td { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px;
      overflow-wrap: anywhere; }
 details summary { cursor: pointer; color: #334155; margin-bottom: 8px; }
+pre.explanation { font: 13px/1.45 ui-monospace, "DejaVu Sans Mono", monospace;
+                  background: #fff; border: 1px solid #e2e8f0; padding: 12px 16px;
+                  overflow-x: auto; }
 footer { color: #94a3b8; font-size: 12px; padding: 24px; }
 """
