@@ -311,7 +311,8 @@ def present_outcome(outcome: Any, options: CommandOptions, color: bool) -> int:
 
     summary = outcome.summary
     exit_code = outcome.exit_code
-    guard_failures = check_guards(summary, options) if outcome.error is None else []
+    kernel = getattr(outcome.recorder, "kernel", None)  # the pipeline's sampler, if any
+    guard_failures = check_guards(summary, options, kernel) if outcome.error is None else []
     if guard_failures:
         exit_code = EXIT_GUARD
         summary["guards"] = guard_failures
@@ -345,7 +346,8 @@ def present_outcome(outcome: Any, options: CommandOptions, color: bool) -> int:
     return exit_code
 
 
-def check_guards(summary: dict[str, Any], options: CommandOptions) -> list[str]:
+def check_guards(summary: dict[str, Any], options: CommandOptions,
+                 kernel: Any = None) -> list[str]:
     failures = []
     limit = options.assert_max_rss
     if limit is not None and summary.get("peak_rss", 0) > limit:
@@ -361,7 +363,10 @@ def check_guards(summary: dict[str, Any], options: CommandOptions) -> list[str]:
             from bpcopy.diagnostics.neighbour_guards import rss_guard_failures
 
             end = summary.get("source" if role == "upstream" else "destination")
-            failures.extend(rss_guard_failures(role, summary.get(role), limit, end))
+            report = kernel.report(role) if kernel is not None else None
+            failures.extend(rss_guard_failures(
+                role, summary.get(role), limit, end,
+                short_of_descriptors=report is not None and report.short_of_descriptors))
     return failures
 
 

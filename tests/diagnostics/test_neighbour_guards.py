@@ -52,3 +52,12 @@ def test_a_process_gone_before_its_first_reading_fails_the_guard():
     gone = replace(REPORT, processes=[{**REPORT["processes"][0], "peak_rss": None}])
     (failure,) = rss_guard_failures("upstream", gone, LIMIT)
     assert failure.endswith("node ignore.js (pid 40) was gone before its first reading")
+
+
+def test_running_short_of_descriptors_while_looking_fails_the_guard_even_when_all_seen_pass():
+    failures = rss_guard_failures("upstream", REPORT, LIMIT, short_of_descriptors=True)
+    assert failures == [
+        "--assert-upstream-max-rss cannot be checked: bpcopy ran out of file descriptors "
+        "(ulimit -n) while looking for the processes at the pipe on stdin, so some may "
+        "have gone unseen"]
+    assert rss_guard_failures("upstream", REPORT, LIMIT) == []

@@ -281,6 +281,34 @@ def test_a_guard_on_a_producer_gone_before_bpcopy_looked_fails_and_says_so():
     assert "cannot be checked" in failure and "exited before bpcopy looked" in failure
 
 
+def test_a_guard_that_ran_out_of_descriptors_while_looking_fails_rather_than_passes():
+    # Eighty processes hold the pipe into bpcopy, which may open only 64 descriptors:
+    # it cannot look at every one of them. A guard that passed on the ones it saw
+    # would pass by not looking at the rest.
+    import resource
+
+    def few_descriptors() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    producer = subprocess.Popen(
+        ["bash", "-c", "for _ in $(seq 80); do sleep 2 & done; head -c 64K /dev/zero"],
+        stdout=subprocess.PIPE)
+    try:
+        result = subprocess.run([*BPCOPY, "-", os.devnull, "--json",
+                                 "--assert-upstream-max-rss", "1GiB"],
+                                stdin=producer.stdout, capture_output=True,
+                                preexec_fn=few_descriptors, timeout=HANG_TIMEOUT_S,
+                                check=False)
+    finally:
+        producer.stdout.close()
+        producer.wait(HANG_TIMEOUT_S)
+    assert result.returncode == 3, result.stderr
+    summary = summary_of(result)
+    assert summary["ok"] is True and summary["bytes"] == 65536
+    (failure,) = summary["guards"]
+    assert "cannot be checked" in failure and "descriptors" in failure, failure
+
+
 def _hidepid_prefix() -> list[str] | None:
     """A command prefix that runs its command in a mount namespace of its own where /proc
     is mounted with hidepid=2, or None where this machine cannot make one."""
