@@ -174,15 +174,22 @@ class KernelEnd:
 
 
 def watch_end(fd: int, role: Role) -> KernelEnd | None:
-    """A KernelEnd for `fd` when it is a pipe, FIFO or socket; None otherwise."""
+    """A KernelEnd for `fd` when it is a pipe, FIFO or socket; None otherwise. Raises
+    OSError (EMFILE, ENFILE) when it is one but no descriptor is free to watch it by."""
     kind = classify(fd)
     if kind is None:
         return None
     try:
         own = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    except OSError as error:
+        if error.errno in (errno.EMFILE, errno.ENFILE):
+            raise  # a pipe all the same: not to be reported as "not a pipe"
+        return None
+    try:
         info = os.fstat(own)
         flags = fcntl.fcntl(own, fcntl.F_GETFL)
     except OSError:
+        os.close(own)
         return None
     request = termios.FIONREAD
     if kind == "socket":

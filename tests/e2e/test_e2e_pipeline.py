@@ -309,6 +309,38 @@ def test_a_guard_that_ran_out_of_descriptors_while_looking_fails_rather_than_pas
     assert "cannot be checked" in failure and "descriptors" in failure, failure
 
 
+@pytest.mark.parametrize("limit", range(9, 15))
+def test_too_few_descriptors_for_the_pipeline_watch_is_one_line_and_no_leftover(tmp_path,
+                                                                               limit):
+    # Just enough descriptors to open the ends and the loop, not enough to watch the
+    # pipeline: one line and status 1, or, with a few more, a complete copy; never a
+    # traceback, and never a temporary file left beside DST.
+    import resource
+
+    def few_descriptors() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    dst = tmp_path / "dst"
+    dst.write_bytes(b"kept")
+    producer = subprocess.Popen(["head", "-c", "256K", "/dev/zero"], stdout=subprocess.PIPE)
+    try:
+        result = subprocess.run([*BPCOPY, "-", dst, "-q"], stdin=producer.stdout,
+                                capture_output=True, preexec_fn=few_descriptors,
+                                timeout=HANG_TIMEOUT_S, check=False)
+    finally:
+        producer.stdout.close()
+        kill_quietly(producer)
+    message = result.stderr.decode()
+    assert "Traceback" not in message
+    assert sorted(os.listdir(tmp_path)) == ["dst"]
+    if result.returncode == 0:
+        assert dst.read_bytes() == bytes(256 << 10)
+    else:
+        assert result.returncode == 1
+        assert len(message.splitlines()) == 1 and "Too many open files" in message, message
+        assert dst.read_bytes() == b"kept"
+
+
 def _hidepid_prefix() -> list[str] | None:
     """A command prefix that runs its command in a mount namespace of its own where /proc
     is mounted with hidepid=2, or None where this machine cannot make one."""
