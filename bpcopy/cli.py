@@ -366,7 +366,7 @@ def check_guards(summary: dict[str, Any], options: CommandOptions,
             report = kernel.report(role) if kernel is not None else None
             failures.extend(rss_guard_failures(
                 role, summary.get(role), limit, end,
-                short_of_descriptors=report is not None and report.short_of_descriptors))
+                unseen=report.unseen if report is not None else None))
     return failures
 
 

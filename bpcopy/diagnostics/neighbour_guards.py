@@ -8,12 +8,12 @@ Rules kept here:
    socket; it is a socket (whose peer cannot be seen); no process could be seen there
    (it exited before bpcopy first looked, as `true | bpcopy ...` does, or it is another
    user's, or /proc is mounted with hidepid or cannot be read); or a process was gone
-   before its first reading; or bpcopy ran out of descriptors while looking, so some
-   process there may have gone unseen. A CI check must never pass by not looking.
+   before its first reading; or some process there may have gone unseen (bpcopy ran
+   out of descriptors while looking, or another user's process was started beside
+   it). A CI check must never pass by not looking.
 
 It judges the summary's `upstream` and `downstream` objects (the --json contract), and
-whether the search for their processes ran short of descriptors; it knows nothing of
-how they were measured.
+the reason a process may have gone unseen; it knows nothing of how they were measured.
 """
 
 from __future__ import annotations
@@ -32,11 +32,10 @@ GUARD_NAME_LIMIT = 400
 
 def rss_guard_failures(role: str, side: dict[str, Any] | None, limit: int,
                        end_name: str | None = None, *,
-                       short_of_descriptors: bool = False) -> list[str]:
+                       unseen: str | None = None) -> list[str]:
     """One line per failure of the guard on `role` (empty when it passes); `side` is
     the summary's object for that end, None when it is not a pipe, FIFO or socket;
-    `short_of_descriptors` says that bpcopy ran out of descriptors while looking for
-    the processes there, so some may have gone unseen."""
+    `unseen` says why a process there may have gone unseen, if one may have."""
     option = OPTION_OF_ROLE[role]
     end = end_name or END_OF_ROLE[role]
     limit_text = f"{option} {format_size(limit)} ({limit} bytes)"
@@ -51,10 +50,9 @@ def rss_guard_failures(role: str, side: dict[str, Any] | None, limit: int,
                 "(it exited before bpcopy looked, or it is another user's, or /proc is "
                 "mounted with hidepid or cannot be read)"]
     failures = []
-    if short_of_descriptors:
-        failures.append(f"{unchecked}: bpcopy ran out of file descriptors (ulimit -n) "
-                        f"while looking for the processes at the {side['kind']} on {end}, "
-                        "so some may have gone unseen")
+    if unseen is not None:
+        failures.append(f"{unchecked}: a process at the {side['kind']} on {end} may have "
+                        f"gone unseen: {unseen}")
     for process in side["processes"]:
         who = f"{short_command(process['command'], GUARD_NAME_LIMIT)} (pid {process['pid']})"
         peak = process["peak_rss"]

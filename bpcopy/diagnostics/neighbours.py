@@ -19,8 +19,11 @@ Rules kept here:
    the one that used the most CPU time is.
 6. Another user's processes, hidepid, a process that exits between two looks, a /proc
    that cannot be read: each shows what can be seen and never raises.
-7. Running out of descriptors (a small ulimit -n, or many holders) is remembered: some
-   holder may have gone unseen, and a guard must not pass on the ones that were seen.
+7. Two things mean a holder may have gone unseen, and are remembered so that a guard
+   does not pass on the processes that were seen: running out of descriptors (a small
+   ulimit -n, or many holders), and another user's process among the parent's
+   descendants (started beside bpcopy, as a pipeline's programs are). Other users'
+   processes elsewhere in /proc are only counted (`hidden_pids`).
 
 Theory of operation: a scan lists candidate pids and reads their fd links; each
 neighbour found keeps its /proc/PID/status open, so the reading of every sample is one
@@ -267,6 +270,9 @@ class Neighbours:
         # Set when bpcopy ran out of descriptors while looking (ulimit -n): some holder
         # may have gone unseen, so a guard on this end cannot be sure (rule 7).
         self.short_of_descriptors = False
+        # The parent's other descendants whose descriptors we may not read: started
+        # beside bpcopy, as a pipeline's programs are, any of them may hold an end.
+        self.hidden_beside: set[int] = set()
         self.scans = 0
         self.full_scans = 0
 
@@ -284,7 +290,7 @@ class Neighbours:
             return
         self.scans += 1
         family = [self.parent_pid, *descendants_of(self.parent_pid)]
-        self._look_at(family, cancelled)
+        self._look_at(family, cancelled, beside=True)
         if any(not side.by_pid for side in self.sides) and self.full_scans < MAX_FULL_SCANS:
             self.full_scans += 1
             self._look_at(all_pids(), cancelled, lonely_only=True)
@@ -299,8 +305,20 @@ class Neighbours:
             for neighbour in side.by_pid.values():
                 neighbour.close()
 
+    @property
+    def unseen(self) -> str | None:
+        """Why a process holding an end may have gone unseen, if one may have (rule 7)."""
+        if self.short_of_descriptors:
+            return "bpcopy ran out of file descriptors (ulimit -n) while looking"
+        count = len(self.hidden_beside)
+        if count:
+            who = "1 process" if count == 1 else f"{count} processes"
+            return (f"{who} started beside bpcopy belong{'s' if count == 1 else ''} to "
+                    "another user, whose descriptors bpcopy may not read")
+        return None
+
     def _look_at(self, pids: Iterable[int], cancelled: Callable[[], bool],
-                 lonely_only: bool = False) -> None:
+                 lonely_only: bool = False, beside: bool = False) -> None:
         sides = [side for side in self.sides if not (lonely_only and side.by_pid)]
         wanted = {side.end.link: side for side in sides}
         hidden = 0
@@ -313,6 +331,8 @@ class Neighbours:
                 names = os.listdir(f"/proc/{pid}/fd")
             except PermissionError:
                 hidden += 1
+                if beside and pid != self.parent_pid:
+                    self.hidden_beside.add(pid)
                 continue
             except OSError as error:  # gone, no /proc, or out of descriptors
                 self._note_if_short(error)

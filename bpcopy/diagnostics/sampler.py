@@ -72,8 +72,8 @@ class BufferReport(NamedTuple):
     culprit_command: str | None
     culprit_pid: int | None
     hidden_pids: int
-    # bpcopy ran out of descriptors while looking: a holder may have gone unseen.
-    short_of_descriptors: bool = False
+    # Why a process at this end may have gone unseen (neighbours rule 7), or None.
+    unseen: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "capacity": self.capacity, "max_queued": self.max_queued,
@@ -135,7 +135,7 @@ class BufferWatch:
         return min(self.empty_s / self.seen_s, 1.0)
 
     def report(self, side: EndNeighbours | None, hidden_pids: int,
-               short_of_descriptors: bool = False) -> BufferReport:
+               unseen: str | None = None) -> BufferReport:
         culprit = side.culprit() if side is not None else None
         return BufferReport(
             role=self.end.role, kind=self.end.kind, capacity=self.capacity,
@@ -146,7 +146,7 @@ class BufferWatch:
             processes=side.processes() if side is not None else [],
             culprit_command=culprit.command if culprit is not None else None,
             culprit_pid=culprit.pid if culprit is not None else None,
-            hidden_pids=hidden_pids, short_of_descriptors=short_of_descriptors)
+            hidden_pids=hidden_pids, unseen=unseen)
 
 
 def _rounded(fraction: float | None) -> float | None:
@@ -259,7 +259,7 @@ class KernelSampler:
             return None
         neighbours = self.neighbours
         return watch.report(neighbours.side(watch.end), neighbours.hidden_pids,
-                            neighbours.short_of_descriptors)
+                            neighbours.unseen)
 
     def _run(self) -> None:
         stop, interval = self._stop, self.interval

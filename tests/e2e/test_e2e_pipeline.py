@@ -341,6 +341,33 @@ def test_too_few_descriptors_for_the_pipeline_watch_is_one_line_and_no_leftover(
         assert dst.read_bytes() == b"kept"
 
 
+def test_a_guard_fails_when_another_users_program_beside_bpcopy_may_hold_the_pipe(nobody):
+    # bpcopy runs as nobody. Two programs write into its stdin: a nobody's `sleep` that
+    # it can see, and root's writer, whose descriptors nobody may not read. A guard that
+    # passed on the sleep alone would pass without looking at the program that matters.
+    read_end, write_end = os.pipe()
+    try:
+        writer = subprocess.Popen(python("import os, time\n"
+                                         "os.write(1, b'r' * 1000)\n"
+                                         "time.sleep(1)\n"), stdout=write_end)
+        seen = subprocess.Popen([*nobody, "sleep", "2"], stdout=write_end)
+        os.close(write_end)
+        result = subprocess.run([*nobody, *BPCOPY, "-", os.devnull, "--json",
+                                 "--assert-upstream-max-rss", "1GiB"],
+                                stdin=read_end, capture_output=True,
+                                timeout=HANG_TIMEOUT_S, check=False)
+    finally:
+        os.close(read_end)
+    for child in (writer, seen):
+        child.wait(HANG_TIMEOUT_S)
+    summary = summary_of(result)
+    assert summary["bytes"] == 1000
+    assert [p["pid"] for p in summary["upstream"]["processes"]] == [seen.pid]
+    assert result.returncode == 3
+    (failure,) = summary["guards"]
+    assert "may have gone unseen" in failure and "another user" in failure, failure
+
+
 def _hidepid_prefix() -> list[str] | None:
     """A command prefix that runs its command in a mount namespace of its own where /proc
     is mounted with hidepid=2, or None where this machine cannot make one."""
