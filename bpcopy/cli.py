@@ -1,7 +1,8 @@
 """The command line: parse options, run one copy, report, and exit with a status.
 
 Exit statuses: 0 success; 1 runtime or I/O error; 2 usage error; 3 a CI guard failed
-(--assert-max-rss, --assert-max-buffered; the copy itself is complete); 130 SIGINT and
+(--assert-max-rss, --assert-max-buffered, --assert-upstream-max-rss,
+--assert-downstream-max-rss; the copy itself is complete); 130 SIGINT and
 143 SIGTERM (after clean-up and a summary so far); 141 when the reader of stdout went
 away (EPIPE), silently, as cat's 128+SIGPIPE.
 
@@ -19,8 +20,10 @@ from typing import IO, Any
 import click
 
 from bpcopy import __version__
+from bpcopy.names import quote
 from bpcopy.options import CommandOptions
 from bpcopy.pump import MODES
+from bpcopy.render.ttys import is_dumb, selector_for, view_would_collide
 from bpcopy.units import DURATION, MARK, RATE, SIZE, SIZE_OR_ZERO, format_size
 
 EXIT_FAILED = 1
@@ -80,6 +83,12 @@ class DefaultMark:
 @click.option("--assert-max-rss", type=SIZE, help="CI guard: exit 3 if peak RSS exceeds this.")
 @click.option("--assert-max-buffered", type=SIZE,
               help="CI guard: exit 3 if readable+writable length ever exceeds this.")
+@click.option("--pipe-size", type=SIZE,
+              help="Set the kernel buffer of every pipe or FIFO end (F_SETPIPE_SZ).")
+@click.option("--assert-upstream-max-rss", type=SIZE,
+              help="CI guard: exit 3 if a program writing into SRC peaked above this RSS.")
+@click.option("--assert-downstream-max-rss", type=SIZE,
+              help="CI guard: exit 3 if a program reading DST peaked above this RSS.")
 @click.option("--no-progress", is_flag=True, help="No live view on a terminal.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
               show_default=True, help="Colour in the trace table and summary.")
@@ -100,7 +109,30 @@ def read_options(params: dict[str, Any]) -> CommandOptions:
     if params["as_json"] and params["trace"] and not params["trace_file"]:
         raise click.UsageError("--json keeps stderr for the summary alone: "
                                "send the trace elsewhere with --trace-file PATH")
+    if params["pipe_size"] is not None and not any_end_is_a_pipe(params["source"],
+                                                                 params["dest"]):
+        raise click.BadParameter("neither SRC nor DST is a pipe or FIFO",
+                                 param_hint="'--pipe-size'")
     return CommandOptions(**{**params, "trace": bool(params["trace"] or params["trace_file"])})
+
+
+def any_end_is_a_pipe(source: str, dest: str) -> bool:
+    """Whether SRC or DST is (or, for `-`, is connected to) a pipe or FIFO."""
+    import stat
+
+    from bpcopy.diagnostics.kernel import classify
+
+    for path, fd in ((source, 0), (dest, 1)):
+        if path == "-":
+            if classify(fd) in ("pipe", "fifo"):
+                return True
+            continue
+        try:
+            if stat.S_ISFIFO(os.stat(path).st_mode):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def parse_options(args: list[str]) -> CommandOptions:
@@ -124,7 +156,7 @@ def run(options: CommandOptions) -> int:
             try:
                 trace_out.close()
             except OSError as error:
-                emit(f"bpcopy: error: cannot write trace '{options.trace_file}': "
+                emit(f"bpcopy: error: cannot write trace {quote(options.trace_file)}: "
                      f"{error.strerror or error}\n")
                 return EXIT_FAILED
     return present_outcome(outcome, options, color)
@@ -146,13 +178,14 @@ def copy_with_views(options: CommandOptions, trace: Any, color: bool) -> Any:
         source_rate=options.source_rate, seed=options.seed,
         sink_fail_after=options.sink_fail_after, sink_short_writes=options.sink_short_writes,
         fsync=options.fsync, no_clobber=options.no_clobber, force=options.force,
-        verify=options.verify, trace=trace,
+        verify=options.verify, trace=trace, pipe_size=options.pipe_size,
         measure_rss=options.needs_summary or options.assert_max_rss is not None,
     )
 
     def run_with_live_view(copy: Any) -> Any:
         live = None
-        if wants_live_view(options) and not writes_to_stderr_terminal(copy.destination.fd):
+        data_fds = [copy.source.fd, copy.destination.fd]
+        if wants_live_view(options) and not view_would_collide(data_fds):
             from bpcopy.render.live import LiveView
 
             live = LiveView(copy, color=color)
@@ -166,25 +199,24 @@ def copy_with_views(options: CommandOptions, trace: Any, color: bool) -> Any:
                 if live is not None:
                     live.stop()
 
-        return run_loop(main(), fine_timers=copy_options.simulates_slow_ends)
+        return run_loop(main(), selector_for(copy_options.simulates_slow_ends, data_fds))
 
     return run_copy(copy_options, run_with_live_view)
 
 
-def run_loop(coroutine: Any, fine_timers: bool) -> Any:
-    """Run the copy on an asyncio loop; with `fine_timers`, one whose timers keep
-    microseconds.
+def run_loop(coroutine: Any, selector_class: Any) -> Any:
+    """Run the copy on an asyncio loop that waits with `selector_class`
+    (bpcopy.render.ttys.selector_for says which).
 
     The default (epoll) loop rounds every wait up to a whole millisecond, longer than a
     64 KiB chunk takes at 100 MiB/s, so simulated rates would drift slow. select() takes
     its timeout in microseconds (and bpcopy watches two descriptors at most), but costs
-    a little more per turn, so it is used only when simulated ends need the timers.
+    a little more per turn, so it is used only when simulated ends need the timers, or
+    where the default (kqueue) cannot watch a terminal.
     """
     import asyncio
-    import selectors
 
-    selector = selectors.SelectSelector() if fine_timers else selectors.DefaultSelector()
-    loop = asyncio.SelectorEventLoop(selector)
+    loop = asyncio.SelectorEventLoop(selector_class())
     try:
         return loop.run_until_complete(coroutine)
     finally:
@@ -202,14 +234,14 @@ def refuse_overwriting_the_copy(options: CommandOptions) -> None:
     for option, path in (("--trace-file", options.trace_file), ("--report", options.report)):
         for role, other in (("source", options.source), ("destination", dest)):
             if path and same_file(path, other):
-                raise click.BadParameter(f"'{path}' is the copy's {role}",
+                raise click.BadParameter(f"{quote(path)} is the copy's {role}",
                                          param_hint=f"'{option}'")
 
 
 def wants_color(choice: str, stream: IO[str]) -> bool:
     if choice == "always":
         return True
-    if choice == "never" or os.environ.get("NO_COLOR"):
+    if choice == "never" or os.environ.get("NO_COLOR") or is_dumb():
         return False
     return stream.isatty()
 
@@ -217,18 +249,7 @@ def wants_color(choice: str, stream: IO[str]) -> bool:
 def wants_live_view(options: CommandOptions) -> bool:
     return (not options.no_progress and not options.as_json and not options.quiet
             and not (options.trace and not options.trace_file)
-            and sys.stderr.isatty())
-
-
-def writes_to_stderr_terminal(fd: int) -> bool:
-    """True when the copy's bytes land on the terminal that the live view would redraw:
-    the two would overwrite each other, so the copy's bytes win and the view stays off."""
-    try:
-        if not os.isatty(fd):
-            return False
-        return os.fstat(fd).st_rdev == os.fstat(2).st_rdev
-    except OSError:
-        return False
+            and sys.stderr.isatty() and not is_dumb())
 
 
 def open_trace(options: CommandOptions, color: bool) -> tuple[IO[str] | None, Any]:
@@ -242,7 +263,7 @@ def open_trace(options: CommandOptions, color: bool) -> tuple[IO[str] | None, An
             # appends to its destination made the file system several times slower.
             out: IO[str] = open(options.trace_file, "w", buffering=1 << 20)  # noqa: SIM115
         except OSError as error:
-            raise click.BadParameter(f"cannot open '{options.trace_file}': "
+            raise click.BadParameter(f"cannot open {quote(options.trace_file)}: "
                                      f"{error.strerror}", param_hint="'--trace-file'") from None
         return out, make_trace(options.trace_format, out, color=False)
     return sys.stderr, make_trace(options.trace_format, sys.stderr, color=color)
@@ -269,7 +290,9 @@ def present_outcome(outcome: Any, options: CommandOptions, color: bool) -> int:
     if options.as_json:
         import json
 
-        emit(json.dumps(summary) + "\n")
+        from bpcopy.names import json_safe
+
+        emit(json.dumps(json_safe(summary)) + "\n")
         return exit_code
     if exit_code == EXIT_SIGPIPE:
         return exit_code  # the reader went away: nothing more to say, as with cat
@@ -294,6 +317,13 @@ def check_guards(summary: dict[str, Any], options: CommandOptions) -> list[str]:
     if limit is not None and summary.get("max_buffered", 0) > limit:
         failures.append(f"buffered {summary['max_buffered']} bytes (readable + writable) "
                         f"exceeds --assert-max-buffered {limit} bytes")
+    for role, limit in (("upstream", options.assert_upstream_max_rss),
+                        ("downstream", options.assert_downstream_max_rss)):
+        if limit is not None:
+            from bpcopy.diagnostics.neighbour_guards import rss_guard_failures
+
+            end = summary.get("source" if role == "upstream" else "destination")
+            failures.extend(rss_guard_failures(role, summary.get(role), limit, end))
     return failures
 
 
@@ -314,7 +344,7 @@ def write_report(outcome: Any, options: CommandOptions) -> str | None:
     try:
         write_html_report(options.report, outcome, options)
     except OSError as error:
-        return (f"cannot write report '{options.report}': {error.strerror or error} "
+        return (f"cannot write report {quote(options.report)}: {error.strerror or error} "
                 "(the copy itself is complete)")
     return None
 

@@ -42,6 +42,7 @@ from bpcopy.endpoints.places import (
     refuse_same_fifo,
     resolve_destination_path,
 )
+from bpcopy.names import quote
 from bpcopy.pump import connect
 from bpcopy.signals import EndingSignals, Interrupted
 from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
@@ -77,6 +78,7 @@ class CopyOptions(NamedTuple):
     trace: Any = None  # a trace writer (bpcopy.render.trace), or None
     measure_rss: bool = True  # RSS at start and end, for the summary
     settle_ticks: int = 3
+    pipe_size: int | None = None  # --pipe-size: F_SETPIPE_SZ on every pipe or FIFO end
 
     @property
     def simulates_slow_ends(self) -> bool:
@@ -125,7 +127,28 @@ def open_ends(options: CopyOptions) -> Ends:
     except BaseException:
         source.close()
         raise
-    return Ends(source, destination)
+    ends = Ends(source, destination)
+    if options.pipe_size is not None:
+        try:
+            _set_pipe_sizes(ends, options.pipe_size)
+        except BaseException:
+            ends.abandon()
+            raise
+    return ends
+
+
+def _set_pipe_sizes(ends: Ends, size: int) -> None:
+    """--pipe-size, before any byte moves: a refusal is one line, exit 1 (exit 2 when
+    neither end is a pipe or FIFO, which the CLI checks before opening anything)."""
+    from bpcopy.diagnostics.kernel import NoPipeToSize, PipeSizeRefused, set_pipe_sizes
+
+    try:
+        set_pipe_sizes([(ends.source.fd, ends.source.name),
+                        (ends.destination.fd, ends.destination.name)], size)
+    except PipeSizeRefused as refused:
+        raise CopyError(str(refused)) from None
+    except NoPipeToSize as missing:
+        raise CopyError(str(missing), exit_code=2) from None
 
 
 class Copy:
@@ -144,6 +167,7 @@ class Copy:
         self.start_rss = start_rss
         self.readable, self.writable = _build_streams(options, ends)
         self.recorder = Recorder(self.readable, self.writable, trace=options.trace, rss=rss)
+        self.sampler: Any = None  # in a pipeline, the kernel sampler (diagnostics.sampler)
         self.verification = Verification(self.destination) if options.verify else None
 
     async def run(self) -> CopyOutcome:
@@ -180,12 +204,30 @@ class Copy:
         connect(self.options.mode, readable, writable, self.options.max_buffer)
         if self.verification is not None:
             readable.on("data", self.verification.read_digest.update)
-        self.recorder.start()
+        self._watch_pipeline()
         try:
             await self._done
         except BaseException as raised:  # every failure ends up in the summary
             return raised
         return None
+
+    def _watch_pipeline(self) -> None:
+        """Start the clock; in a pipeline, sample the kernel's buffers at each end and the
+        programs there, on the same clock, from before the first read. The sampler is
+        built before the clock starts, so its set-up is not counted as the copy's time."""
+        from bpcopy.diagnostics.pipeline import watch_pipeline
+
+        sampler = watch_pipeline(self.source.fd, self.destination.fd,
+                                 keep_records=self.options.trace is not None)
+        self.recorder.start()
+        if sampler is not None:
+            self.recorder.kernel = self.sampler = sampler
+            sampler.start(started_at=self.recorder.started_at)
+
+    def _stop_watching_pipeline(self) -> None:
+        if self.sampler is not None:
+            self.sampler.stop()  # its last sample, at the end
+            self.recorder.write_kernel_records()
 
     def _end(self, error: BaseException) -> None:
         """End the copy with `error` (a stream's, a listener's, or a signal's)."""
@@ -202,16 +244,18 @@ class Copy:
         for _ in range(self.options.settle_ticks):
             await asyncio.sleep(0)
         self.recorder.finish_clock()
+        self._stop_watching_pipeline()
 
     def _source_shortfall(self) -> BaseException | None:
         source, bytes_read = self.source, self.recorder.bytes
         if source.is_regular and source.size is not None and bytes_read < source.size:
             return SourceShrank(
-                f"source '{source.name}' shrank during the copy: read {bytes_read} of "
+                f"source {quote(source.name)} shrank during the copy: read {bytes_read} of "
                 f"{source.size} bytes; the destination was left untouched")
         return None
 
     def _conclude(self, error: BaseException | None) -> CopyOutcome:
+        self._stop_watching_pipeline()  # already stopped, unless settling failed
         if error is None:
             try:
                 self.destination.commit()
@@ -294,7 +338,7 @@ class Verification:
         self.fields["dest_sha256"] = written.hexdigest()
         if written.hexdigest() != read_digest:
             return VerifyMismatch(
-                f"verification failed: '{self.destination.name}' would have sha256 "
+                f"verification failed: {quote(self.destination.name)} would have sha256 "
                 f"{written.hexdigest()} but the bytes read have {read_digest}; "
                 "the destination was left untouched")
         self.fields["verified"] = "destination re-read and matched"
@@ -315,7 +359,7 @@ def describe(error: BaseException) -> str:
     """One line for a person: the file, then the operating system's reason."""
     if isinstance(error, OSError) and error.filename is not None:
         reason = error.strerror or str(error)
-        return f"'{error.filename}': {reason}"
+        return f"{quote(error.filename)}: {reason}"
     return str(error) or type(error).__name__
 
 

@@ -45,6 +45,9 @@ class CommandOptions(NamedTuple):
     verify: bool
     assert_max_rss: int | None
     assert_max_buffered: int | None
+    pipe_size: int | None
+    assert_upstream_max_rss: int | None
+    assert_downstream_max_rss: int | None
     no_progress: bool
     color: str
     report: str | None

@@ -87,6 +87,10 @@ class Recorder:
         self._next_sample: asyncio.TimerHandle | None = None
         self._rss = 0
         self._rss_fresh_until = 0.0
+        # In a pipeline, the kernel sampler (diagnostics.sampler), set by the copy: its
+        # records join the trace here, on the loop's thread, before each of the streams'
+        # records, so the trace stays in time order.
+        self.kernel: Any = None
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -139,6 +143,8 @@ class Recorder:
         self._note_buffered(readable_length + writable_length)
         if self.trace is not None:
             t = perf_counter() - self.started_at
+            if self.kernel is not None and self.kernel.records:
+                self.kernel.write_records(self.trace, t)
             if t >= self._rss_fresh_until:
                 # Reading /proc costs a system call; RSS moves slowly, so a reading is
                 # reused for up to RSS_REUSE_S (the kernel's peak is read at the end).
@@ -153,7 +159,9 @@ class Recorder:
     def _sample_now(self) -> None:
         # A timer, not the chunks, paces the timeline: it also sees the buffers between
         # chunks (a paused reader's read-ahead, a writable draining after the last read).
-        self._sample(self.now())
+        t = self.now()
+        self.write_kernel_records(t)
+        self._sample(t)
         self._next_sample = self._loop.call_later(self.timeline.interval, self._sample_now)
 
     def _sample(self, t: float) -> None:
@@ -185,6 +193,7 @@ class Recorder:
         if self._paused_since is None:
             self._paused_since = t
         if self.trace is not None:
+            self.write_kernel_records(t)
             self.trace.pause(t, self.pauses)
 
     def _on_resume(self) -> None:
@@ -194,6 +203,7 @@ class Recorder:
             self.paused_s += t - self._paused_since
             self._paused_since = None
         if self.trace is not None:
+            self.write_kernel_records(t)
             self.trace.resume(t, self.resumes)
 
     def _on_drain(self) -> None:
@@ -205,8 +215,9 @@ class Recorder:
             self.max_readable_length = readable_length
         self._note_buffered(readable_length + self.dest.writable_length)
         if self.trace is not None:
-            self.trace.drain(self.now(), self.drains, self.dest.writable_length,
-                             readable_length)
+            t = self.now()
+            self.write_kernel_records(t)
+            self.trace.drain(t, self.drains, self.dest.writable_length, readable_length)
 
     def _on_end(self) -> None:
         self._event("end", self.now(), {"bytes": self.bytes})
@@ -217,6 +228,12 @@ class Recorder:
 
     def _on_error(self, error: BaseException) -> None:
         self._event("error", self.now(), {"message": str(error)})
+
+    def write_kernel_records(self, until: float = float("inf")) -> None:
+        """Trace the kernel sampler's records taken up to `until` (the time of the record
+        about to be written, which they must precede)."""
+        if self.trace is not None and self.kernel is not None and self.kernel.records:
+            self.kernel.write_records(self.trace, until)
 
     def finish_clock(self) -> None:
         """Stop the clock (at 'finish', or when a copy is abandoned)."""
@@ -232,4 +249,5 @@ class Recorder:
 
     def _event(self, name: str, t: float, fields: dict[str, Any]) -> None:
         if self.trace is not None:
+            self.write_kernel_records(t)
             self.trace.event(name, t, fields)

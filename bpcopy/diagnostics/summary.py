@@ -4,14 +4,17 @@ The summary is a flat dict whose keys are a contract (the --json output):
   bytes, chunks, elapsed_s, throughput_bps, pauses, resumes, drains,
   max_readable_length, max_writable_length, paused_s, start_rss, peak_rss,
   readable_high_water_mark, writable_high_water_mark, mode, verdict, ok, error,
-  max_buffered, source_busy_s, sink_busy_s
+  max_buffered, source_busy_s, sink_busy_s, upstream, downstream
 followed by extras (source, destination, sha256 with --verify, ...). `build_summary` is
 the one place that shape is built, for a copy that ran and for one that never started.
 
 The verdict judges by time, not by pause counts: with chunks as large as the mark, even
 a fast sink makes write() return false on every chunk. Each endpoint reports how long its
 operations were in flight (`busy_s`); the side that was busy for clearly longer held the
-copy back.
+copy back. In a pipeline, when the kernel's buffers show which program held it back,
+the verdict names that program instead (diagnostics.culprit), and `upstream` and
+`downstream` describe the kernel buffer at each end (None where that end is not a pipe,
+FIFO or socket; diagnostics.sampler builds them).
 """
 
 from __future__ import annotations
@@ -61,15 +64,25 @@ def build_summary(recorder: Any, *, mode: str, marks: tuple[int, int], start_rss
     if recorder is None:
         return _fields(_NOTHING_RECORDED, mode=mode, marks=marks, start_rss=start_rss,
                        peak_rss=peak_rss, error=error, source_busy=0.0, sink_busy=0.0,
-                       verdict="neither: the copy did not run", extra=extra)
+                       verdict="neither: the copy did not run", ends=_NO_PIPELINE,
+                       extra=extra)
     elapsed = recorder.elapsed_s
     paused = recorder.paused_total_s
     source_busy = getattr(recorder.source, "busy_s", 0.0)
     sink_busy = getattr(recorder.dest, "busy_s", 0.0)
+    verdict = judge(elapsed, source_busy, sink_busy, paused)
+    kernel = getattr(recorder, "kernel", None)
+    ends = _NO_PIPELINE
+    if kernel is not None:
+        from bpcopy.diagnostics.culprit import name_culprit
+
+        ends = kernel.json_fields()
+        verdict = name_culprit(kernel.report("upstream"),
+                               kernel.report("downstream")) or verdict
     return _fields(recorder, mode=mode, marks=marks, start_rss=start_rss,
                    peak_rss=max(peak_rss, recorder.max_rss), error=error,
-                   source_busy=source_busy, sink_busy=sink_busy,
-                   verdict=judge(elapsed, source_busy, sink_busy, paused), extra=extra)
+                   source_busy=source_busy, sink_busy=sink_busy, verdict=verdict,
+                   ends=ends, extra=extra)
 
 
 class _NothingRecorded:
@@ -81,11 +94,12 @@ class _NothingRecorded:
 
 
 _NOTHING_RECORDED = _NothingRecorded()
+_NO_PIPELINE: dict[str, Any] = {"upstream": None, "downstream": None}
 
 
 def _fields(counts: Any, *, mode: str, marks: tuple[int, int], start_rss: int, peak_rss: int,
             error: str | None, source_busy: float, sink_busy: float, verdict: str,
-            extra: dict[str, Any] | None) -> dict[str, Any]:
+            ends: dict[str, Any], extra: dict[str, Any] | None) -> dict[str, Any]:
     elapsed = counts.elapsed_s
     summary: dict[str, Any] = {
         "bytes": counts.bytes,
@@ -109,6 +123,8 @@ def _fields(counts: Any, *, mode: str, marks: tuple[int, int], start_rss: int, p
         "max_buffered": counts.max_buffered,
         "source_busy_s": round(source_busy, 6),
         "sink_busy_s": round(sink_busy, 6),
+        "upstream": ends["upstream"],
+        "downstream": ends["downstream"],
     }
     if extra:
         summary.update(extra)

@@ -34,6 +34,9 @@ from typing import Any
 from bpcopy.endpoints.pacing import Pacer
 from bpcopy.endpoints.readiness import ReadinessWatch, watch_readiness
 from bpcopy.streams import Readable, Writable
+from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
+
+PROC_ROOT = "/proc"  # a setting, so tests can take /proc away (as on macOS)
 
 
 def waits_for_readiness(fd: int) -> bool:
@@ -111,7 +114,7 @@ class FdEndpoint:
 class FdReadable(FdEndpoint, Readable):
     """Reads a file descriptor in chunks of `high_water_mark` bytes."""
 
-    def __init__(self, fd: int, name: str, high_water_mark: int = 65536, *,
+    def __init__(self, fd: int, name: str, high_water_mark: int = DEFAULT_HIGH_WATER_MARK, *,
                  pacer: Pacer | None = None, close: bool = True) -> None:
         Readable.__init__(self, high_water_mark)
         self._attach(fd, name, pacer, close, writing=False)
@@ -171,7 +174,7 @@ class FdReadable(FdEndpoint, Readable):
 class FdWritable(FdEndpoint, Writable):
     """Writes to a file descriptor; a write completes once every byte is written."""
 
-    def __init__(self, fd: int, name: str, high_water_mark: int = 65536, *,
+    def __init__(self, fd: int, name: str, high_water_mark: int = DEFAULT_HIGH_WATER_MARK, *,
                  pacer: Pacer | None = None, close: bool = True,
                  device_write: Callable[[int, Any], int] = os.write) -> None:
         Writable.__init__(self, high_water_mark)
@@ -271,7 +274,7 @@ def _reopen_nonblocking(fd: int, writing: bool) -> int | None:
     """
     access = os.O_WRONLY if writing else os.O_RDONLY
     try:
-        return os.open(f"/proc/self/fd/{fd}",
+        return os.open(f"{PROC_ROOT}/self/fd/{fd}",
                        access | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
     except OSError:
         return None

@@ -29,6 +29,8 @@ import os
 import stat
 from dataclasses import dataclass
 
+from bpcopy.names import quote
+
 
 class CopyError(Exception):
     """A failure to report in one line, with the exit status to leave with."""
@@ -40,7 +42,7 @@ class CopyError(Exception):
 
 def describe_os_error(error: OSError, action: str, name: str) -> str:
     reason = error.strerror or str(error)
-    return f"{action} '{name}': {reason}"
+    return f"{action} {quote(name)}: {reason}"
 
 
 @dataclass
@@ -72,7 +74,7 @@ def open_source(path: str) -> Source:
     info = os.fstat(fd)
     if stat.S_ISDIR(info.st_mode):
         os.close(fd)
-        raise CopyError(f"cannot copy '{path}': it is a directory (bpcopy copies files)")
+        raise CopyError(f"cannot copy {quote(path)}: it is a directory (bpcopy copies files)")
     regular = stat.S_ISREG(info.st_mode)
     return Source(fd, path, info.st_size if regular else None, regular, True,
                   stat.S_IMODE(info.st_mode), (info.st_dev, info.st_ino))
@@ -147,7 +149,7 @@ def resolve_destination_path(source_path: str, dest_path: str) -> str:
     """DST, or DST/basename(SRC) when DST is a directory."""
     if dest_path != "-" and os.path.isdir(dest_path):
         if source_path == "-":
-            raise CopyError(f"cannot copy stdin into directory '{dest_path}': name a file")
+            raise CopyError(f"cannot copy stdin into directory {quote(dest_path)}: name a file")
         return os.path.join(dest_path, os.path.basename(os.path.normpath(source_path)))
     return dest_path
 
@@ -166,12 +168,12 @@ def open_destination(source: Source, dest_path: str, *, no_clobber: bool = False
             from None
     if info is not None:
         if no_clobber:
-            raise CopyError(f"not overwriting '{dest_path}': it exists (--no-clobber)")
+            raise CopyError(f"not overwriting {quote(dest_path)}: it exists (--no-clobber)")
         _refuse_same_file(source, info, dest_path)
         if stat.S_ISDIR(info.st_mode):
-            raise CopyError(f"cannot overwrite directory '{dest_path}'")
+            raise CopyError(f"cannot overwrite directory {quote(dest_path)}")
         if stat.S_ISREG(info.st_mode) and not force and not os.access(dest_path, os.W_OK):
-            raise CopyError(f"not overwriting '{dest_path}': Permission denied "
+            raise CopyError(f"not overwriting {quote(dest_path)}: Permission denied "
                             "(it is read-only; --force replaces it)")
         if not stat.S_ISREG(info.st_mode):
             # Opened by the name given: /dev/stdout and friends resolve to /proc
@@ -187,7 +189,7 @@ def open_destination(source: Source, dest_path: str, *, no_clobber: bool = False
 def _refuse_same_file(source: Source, dest_info: os.stat_result, dest_name: str) -> None:
     if source.dev_ino is not None and stat.S_ISREG(dest_info.st_mode) \
             and (dest_info.st_dev, dest_info.st_ino) == source.dev_ino:
-        raise CopyError(f"'{source.name}' and '{dest_name}' are the same file")
+        raise CopyError(f"{quote(source.name)} and {quote(dest_name)} are the same file")
 
 
 def refuse_same_fifo(source_path: str, dest_path: str) -> None:
@@ -200,7 +202,7 @@ def refuse_same_fifo(source_path: str, dest_path: str) -> None:
         return
     if stat.S_ISFIFO(source_info.st_mode) and \
             (source_info.st_dev, source_info.st_ino) == (dest_info.st_dev, dest_info.st_ino):
-        raise CopyError(f"'{source_path}' and '{dest_path}' are the same FIFO")
+        raise CopyError(f"{quote(source_path)} and {quote(dest_path)} are the same FIFO")
 
 
 def same_file(path: str, other: str) -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bpcopy import __version__
+from bpcopy import __version__, names
 from bpcopy.render.summary_text import summary_rows
 from bpcopy.render.timeline import Sample, duration_of, samples_of
 from bpcopy.units import format_duration, format_rate, format_size
@@ -385,7 +385,8 @@ def _page_foot() -> str:
 
 
 def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+    """Escaped for HTML; a file name's undecodable bytes become the text \\xff."""
+    return html.escape(names.text(str(text)), quote=True)
 
 
 _CSS = """

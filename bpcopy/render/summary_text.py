@@ -12,30 +12,56 @@ from typing import Any
 from bpcopy.units import format_duration, format_rate, format_size
 
 
-def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, value) pairs, in the order people read them."""
-    rows = [
-        ("copied", f"{format_size(summary['bytes'])} ({summary['bytes']} bytes) "
-                   f"in {summary['chunks']} chunks"),
-        ("time", f"{format_duration(summary['elapsed_s'])} at "
-                 f"{format_rate(summary['throughput_bps'])}"),
-        ("mode", f"{summary['mode']}, marks: "
-                 f"read {format_size(summary['readable_high_water_mark'])}, "
-                 f"write {format_size(summary['writable_high_water_mark'])}"),
-        ("backpressure", f"{summary['pauses']} pauses, {summary['resumes']} resumes, "
-                         f"{summary['drains']} drains, paused "
-                         f"{format_duration(summary['paused_s'])}"),
-        ("buffers (max)", f"readable {format_size(summary['max_readable_length'])}, "
-                          f"writable {format_size(summary['max_writable_length'])}"),
-        ("memory (RSS)", f"{format_size(summary['start_rss'])} at start, "
-                         f"{format_size(summary['peak_rss'])} peak"),
-    ]
+def summary_rows(summary: dict[str, Any], compact: bool = False) -> list[tuple[str, str]]:
+    """(label, value) pairs, in the order people read them. `compact` abbreviates the
+    figures for a narrow terminal (about 40 columns); prose and hashes stay whole."""
+    size = short_size if compact else format_size
+    if compact:
+        rows = [
+            ("copied", f"{size(summary['bytes'])} in {_count(summary['chunks'], 'chunk')}"),
+            ("time", f"{format_duration(summary['elapsed_s'])} at "
+                     f"{format_rate(summary['throughput_bps'])}"),
+            ("mode", f"{summary['mode']}, marks {size(summary['readable_high_water_mark'])}"
+                     f"/{size(summary['writable_high_water_mark'])}"),
+            ("pressure", f"{_count(summary['pauses'], 'pause')}, "
+                         f"{_count(summary['drains'], 'drain')}"),
+            ("paused", format_duration(summary["paused_s"])),
+            ("buffers", f"read {size(summary['max_readable_length'])}, "
+                        f"write {size(summary['max_writable_length'])}"),
+            ("RSS", f"{size(summary['start_rss'])} start, {size(summary['peak_rss'])} peak"),
+        ]
+    else:
+        rows = [
+            ("copied", f"{format_size(summary['bytes'])} ({summary['bytes']} bytes) "
+                       f"in {summary['chunks']} chunks"),
+            ("time", f"{format_duration(summary['elapsed_s'])} at "
+                     f"{format_rate(summary['throughput_bps'])}"),
+            ("mode", f"{summary['mode']}, marks: "
+                     f"read {format_size(summary['readable_high_water_mark'])}, "
+                     f"write {format_size(summary['writable_high_water_mark'])}"),
+            ("backpressure", f"{summary['pauses']} pauses, {summary['resumes']} resumes, "
+                             f"{summary['drains']} drains, paused "
+                             f"{format_duration(summary['paused_s'])}"),
+            ("buffers (max)", f"readable {format_size(summary['max_readable_length'])}, "
+                              f"writable {format_size(summary['max_writable_length'])}"),
+            ("memory (RSS)", f"{format_size(summary['start_rss'])} at start, "
+                             f"{format_size(summary['peak_rss'])} peak"),
+        ]
     if summary.get("sha256"):
         rows.append(("sha256", f"{summary['sha256']} ({summary.get('verified', '')})"))
     if summary.get("error"):
         rows.append(("error", summary["error"]))
     rows.append(("verdict", summary["verdict"]))
     return rows
+
+
+def short_size(size: float) -> str:
+    """64.0K for 64.0 KiB: a size in at most seven cells."""
+    return format_size(size).replace(" B", "B").replace("iB", "").replace(" ", "")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def format_summary_text(summary: dict[str, Any]) -> str:

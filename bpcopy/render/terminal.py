@@ -2,7 +2,8 @@
 
 The picture is a timeline in text: the readable and the writable buffer over time against
 their marks, the drains and pauses per slice of time, and RSS, on one shared time axis.
-It fits 80 columns and uses up to 120.
+It uses up to 120 columns and fits any terminal down to 20: below 60 columns labels and
+sizes are abbreviated (64.0K for 64.0 KiB), never wrapped.
 
 It receives the summary dict and the timeline samples; it knows nothing of streams, and
 prints nothing: the caller writes the returned string. rich is imported here, after the
@@ -17,19 +18,23 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bpcopy.render.summary_text import summary_rows
+from bpcopy.render.summary_text import short_size, summary_rows
 from bpcopy.render.timeline import Column, Sample, duration_of, fold_into_columns, samples_of
 from bpcopy.units import format_duration, format_size
 
-MIN_WIDTH = 60
+MIN_WIDTH = 20
+NARROW_WIDTH = 60  # below this, labels and sizes are abbreviated
 MAX_WIDTH = 120
 LABEL_WIDTH = 10  # room for "1023.9 KiB" beside a chart row
+NARROW_LABEL_WIDTH = 8  # room for "readable" and "1023.9K"
+MIN_PLOT_WIDTH = 8
 BUFFER_ROWS = 4  # 32 levels of eighth blocks
 RSS_ROWS = 3
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -54,7 +59,7 @@ def render_terminal_summary(outcome: Any, color: bool, width: int | None = None)
     console = make_console(width, color)
     summary = outcome.summary
     console.print(summary_title(summary))
-    console.print(summary_table(summary))
+    console.print(summary_table(summary, compact=width < NARROW_WIDTH))
     samples = samples_of(outcome)
     console.print()
     for line in timeline_lines(samples, summary, width):
@@ -100,13 +105,15 @@ def summary_title(summary: dict[str, Any]) -> Text:
     return Text("bpcopy: copy FAILED", style="bold red")
 
 
-def summary_table(summary: dict[str, Any]) -> Table:
-    """The same rows as the plain-text summary, aligned, with long values wrapped."""
-    table = Table.grid(padding=(0, 2))
+def summary_table(summary: dict[str, Any], compact: bool = False) -> Table:
+    """The same rows as the plain-text summary, aligned; long prose (the verdict, an
+    error) wraps inside its column. `compact` abbreviates for a narrow terminal."""
+    table = Table.grid(padding=(0, 1 if compact else 2))
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
-    for label, value in summary_rows(summary):
-        table.add_row(Text(f"  {label}", style=STYLE["label"]),
+    indent = "" if compact else "  "
+    for label, value in summary_rows(summary, compact=compact):
+        table.add_row(Text(f"{indent}{label}", style=STYLE["label"]),
                       Text(value, style=_value_style(label)))
     return table
 
@@ -118,38 +125,80 @@ def _value_style(label: str) -> str:
 # -- the timeline ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How wide the chart's label column is, and how sizes are written in it."""
+
+    width: int
+    label_width: int = LABEL_WIDTH
+    narrow: bool = False
+
+    @property
+    def plot_width(self) -> int:
+        return self.width - self.label_width - 2  # the axis cell, and one spare at the right
+
+    def size(self, value: float) -> str:
+        return short_size(value) if self.narrow else format_size(value)
+
+
+def layout_for(width: int) -> Layout:
+    if width < NARROW_WIDTH:
+        return Layout(width, NARROW_LABEL_WIDTH, narrow=True)
+    return Layout(width)
+
+
+WIDE = Layout(80)
+
+
 def timeline_lines(samples: Sequence[Sample], summary: dict[str, Any], width: int) -> list[Text]:
     """The chart, one Text per line, each at most `width` cells wide."""
-    plot_width = width - LABEL_WIDTH - 2  # the axis cell, and one spare cell at the right
+    layout = layout_for(width)
+    plot_width = layout.plot_width
     duration = duration_of(samples)
     if len(samples) < 2 or duration <= 0 or not summary.get("bytes"):
-        return [Text("timeline: nothing to chart (the copy moved no bytes, or took no time)",
-                     style=STYLE["axis"])]
+        return [fitted(width, "timeline: nothing to chart (the copy moved no bytes, or took "
+                              "no time)", "timeline: nothing to chart")]
+    if plot_width < MIN_PLOT_WIDTH:
+        return [fitted(width, "timeline: too narrow to chart", "(no chart)")]
     columns = fold_into_columns(samples, plot_width)
-    lines = [legend_line(duration, plot_width)]
+    lines = [legend_line(duration, plot_width, width)]
     sampled = [column.sampled for column in columns]
     lines += buffer_chart("readable", [c.peak_readable for c in columns],
-                          summary.get("readable_high_water_mark", 0), STYLE["readable"], sampled)
+                          summary.get("readable_high_water_mark", 0), STYLE["readable"], sampled,
+                          layout)
     lines += buffer_chart("writable", [c.peak_writable for c in columns],
-                          summary.get("writable_high_water_mark", 0), STYLE["writable"], sampled)
-    lines.append(event_row("drains", [c.drains for c in columns], STYLE["drains"]))
-    lines.append(event_row("pauses", [c.pauses for c in columns], STYLE["pauses"]))
-    lines += rss_chart(columns)
-    lines += time_axis(duration, plot_width)
-    lines += missed_peaks_note(columns, summary)
-    lines += unsampled_note(sampled)
+                          summary.get("writable_high_water_mark", 0), STYLE["writable"], sampled,
+                          layout)
+    lines.append(event_row("drains", [c.drains for c in columns], STYLE["drains"], layout))
+    lines.append(event_row("pauses", [c.pauses for c in columns], STYLE["pauses"], layout))
+    lines += rss_chart(columns, layout)
+    lines += time_axis(duration, plot_width, layout)
+    lines += missed_peaks_note(columns, summary, width)
+    lines += unsampled_note(sampled, width)
     return lines
 
 
-def unsampled_note(sampled: list[bool]) -> list[Text]:
+def fitted(width: int, *candidates: str, style: str = STYLE["axis"]) -> Text:
+    """The first of `candidates` (most complete first) that fits, else the last, cut
+    short with an ellipsis: a note is abbreviated, never wrapped."""
+    chosen = next((text for text in candidates if len(text) <= width), candidates[-1])
+    return Text(chosen, style=style, no_wrap=True, overflow="ellipsis")
+
+
+def unsampled_note(sampled: list[bool], width: int = MAX_WIDTH) -> list[Text]:
     empty = sampled.count(False)
     if not empty:
         return []
-    return [Text(f"faint: {empty} of {len(sampled)} columns had no sample (no chunk arrived); "
-                 "drawn between their neighbours", style=STYLE["axis"])]
+    return [fitted(width, f"faint: {empty} of {len(sampled)} columns had no sample (no chunk "
+                          "arrived); drawn between their neighbours",
+                   f"faint: {empty} of {len(sampled)} columns had no sample; drawn between "
+                   "neighbours",
+                   f"faint: {empty} of {len(sampled)} columns had no sample",
+                   f"faint: {empty} unsampled")]
 
 
-def missed_peaks_note(columns: list[Column], summary: dict[str, Any]) -> list[Text]:
+def missed_peaks_note(columns: list[Column], summary: dict[str, Any],
+                      width: int = MAX_WIDTH) -> list[Text]:
     """Say so when a buffer peaked between samples, so an empty chart does not mislead.
 
     Samples are taken by a timer every few milliseconds, so a buffer that fills and
@@ -163,20 +212,29 @@ def missed_peaks_note(columns: list[Column], summary: dict[str, Any]) -> list[Te
             missed.append(f"{name} {format_size(peak)}")
     if not missed:
         return []
-    return [Text(f"peaks between samples, not charted: {', '.join(missed)}",
-                 style=STYLE["axis"])]
+    return [fitted(width, f"peaks between samples, not charted: {', '.join(missed)}",
+                   f"uncharted peaks: {', '.join(missed)}")]
 
 
-def legend_line(duration: float, plot_width: int) -> Text:
-    line = Text("timeline: ", style=STYLE["label"])
-    line.append(f"{format_duration(duration / plot_width)} per column; bars are peaks, ")
+def legend_line(duration: float, plot_width: int, width: int = MAX_WIDTH) -> Text:
+    step = format_duration(duration / plot_width)
+    for title, words, mark_words in (("timeline: ", f"{step} per column; bars are peaks, ",
+                                      " is the mark"),
+                                     ("timeline: ", f"{step}/column, ", " mark"),
+                                     ("", f"{step}/col, ", " mark")):
+        if len(title + words + mark_words) + 2 <= width:
+            break
+    line = Text(title, style=STYLE["label"])
+    line.append(words)
     line.append(MARK_CELL * 2, style=STYLE["mark"])
-    line.append(" is the mark")
+    line.append(mark_words)
+    line.no_wrap = True
+    line.overflow = "ellipsis"
     return line
 
 
 def buffer_chart(name: str, values: list[int], mark: int, style: str,
-                 sampled: list[bool] | None = None) -> list[Text]:
+                 sampled: list[bool] | None = None, layout: Layout = WIDE) -> list[Text]:
     """Eighth-block bars of a buffer's length, the mark drawn where the bars leave room.
 
     Columns not `sampled` are drawn faint: they are a guess between two samples.
@@ -184,10 +242,10 @@ def buffer_chart(name: str, values: list[int], mark: int, style: str,
     sampled = sampled or [True] * len(values)
     scale = max(mark, max(values, default=0), 1)
     mark_row = min(max(math.ceil(mark / scale * BUFFER_ROWS) - 1, 0), BUFFER_ROWS - 1)
-    labels = _buffer_labels(name, scale, mark, mark_row)
+    labels = _buffer_labels(name, scale, mark, mark_row, layout)
     lines = []
     for row in reversed(range(BUFFER_ROWS)):
-        line = _label(labels.get(row, ""))
+        line = _label(labels.get(row, ""), layout)
         for value, measured in zip(values, sampled, strict=True):
             cell, cell_style = _buffer_cell(value, row, scale, mark_row, style)
             line.append(cell, style=cell_style if measured else _faint(cell_style))
@@ -205,12 +263,13 @@ def _buffer_cell(value: int, row: int, scale: int, mark_row: int, style: str
     return " ", ""
 
 
-def _buffer_labels(name: str, scale: int, mark: int, mark_row: int) -> dict[int, str]:
+def _buffer_labels(name: str, scale: int, mark: int, mark_row: int,
+                   layout: Layout = WIDE) -> dict[int, str]:
     """The top row says the scale, the mark's row its size, a free row the buffer's name."""
     top = BUFFER_ROWS - 1
-    labels = {top: format_size(scale)}
+    labels = {top: layout.size(scale)}
     if mark_row != top:
-        labels[mark_row] = format_size(mark)
+        labels[mark_row] = layout.size(mark)
     name_row = next(row for row in reversed(range(BUFFER_ROWS)) if row not in labels)
     labels[name_row] = name
     return labels
@@ -227,10 +286,10 @@ def _eighths(value: int, scale: float, rows: int) -> int:
     return max(round(value / scale * rows * 8), 1)
 
 
-def event_row(name: str, counts: list[int], style: str) -> Text:
+def event_row(name: str, counts: list[int], style: str, layout: Layout = WIDE) -> Text:
     """Events per column as one row of blocks, scaled to the busiest column."""
     busiest = max(counts, default=0)
-    line = _label(name)
+    line = _label(name, layout)
     if busiest == 0:
         line.append("none", style=STYLE["axis"])
         return line
@@ -239,14 +298,14 @@ def event_row(name: str, counts: list[int], style: str) -> Text:
     return line
 
 
-def rss_chart(columns: list[Column]) -> list[Text]:
+def rss_chart(columns: list[Column], layout: Layout = WIDE) -> list[Text]:
     """RSS over time between its lowest and highest value, with both labelled."""
     values = [column.rss for column in columns]
     low, high = min(values), max(values)
-    labels = {RSS_ROWS - 1: format_size(high), 1: "RSS", 0: format_size(low)}
+    labels = {RSS_ROWS - 1: layout.size(high), 1: "RSS", 0: layout.size(low)}
     lines = []
     for row in reversed(range(RSS_ROWS)):
-        line = _label(labels.get(row, ""))
+        line = _label(labels.get(row, ""), layout)
         for column in columns:
             # A flat RSS is one low line, not an empty chart.
             fill = max(_eighths(column.rss - low, high - low, RSS_ROWS), 1) - row * 8
@@ -256,15 +315,16 @@ def rss_chart(columns: list[Column]) -> list[Text]:
     return lines
 
 
-def time_axis(duration: float, plot_width: int) -> list[Text]:
-    rule = _label("", axis="└")
+def time_axis(duration: float, plot_width: int, layout: Layout = WIDE) -> list[Text]:
+    rule = _label("", layout, axis="└")
     rule.append("─" * plot_width, style=STYLE["axis"])
     start, middle, end = "0 s", format_duration(duration / 2), format_duration(duration)
     cells = [" "] * plot_width
     _place(cells, 0, start)
-    _place(cells, plot_width // 2 - len(middle) // 2, middle)
+    if plot_width >= len(start) + len(middle) + len(end) + 4:  # room for three apart
+        _place(cells, plot_width // 2 - len(middle) // 2, middle)
     _place(cells, plot_width - len(end), end)
-    ticks = Text(" " * (LABEL_WIDTH + 1) + "".join(cells).rstrip(), style=STYLE["axis"])
+    ticks = Text(" " * (layout.label_width + 1) + "".join(cells).rstrip(), style=STYLE["axis"])
     return [rule, ticks]
 
 
@@ -274,9 +334,9 @@ def _place(cells: list[str], at: int, text: str) -> None:
             cells[at + offset] = char
 
 
-def _label(text: str, axis: str | None = None) -> Text:
+def _label(text: str, layout: Layout = WIDE, axis: str | None = None) -> Text:
     """A chart row's left edge: a size gets a tick on the axis, a name or nothing does not."""
     is_size = text[:1].isdigit()
-    line = Text(f"{text:>{LABEL_WIDTH}}", style="" if is_size else STYLE["label"])
+    line = Text(f"{text:>{layout.label_width}}", style="" if is_size else STYLE["label"])
     line.append(axis or ("┤" if is_size else "│"), style=STYLE["axis"])
     return line

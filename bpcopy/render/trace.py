@@ -6,7 +6,10 @@ users' scripts parse):
   drains, pauses, rss
 Other records (pause, resume, drain, end, finish, error) carry "event" and "t" and the
 fields the recorder hands over (drain: drains, writable_length, readable_length;
-error: message).
+error: message). In a pipeline, kernel records come at the kernel sampler's rate:
+  {"event":"kernel","t":T,"upstream_queued":N|null,"downstream_queued":N|null}
+(the bytes queued in the kernel's buffer at each end; null where that end is not a pipe,
+FIFO or socket).
 
 The chunk writers format strings by hand rather than through json/csv modules: they run
 once per chunk and must stay within a few microseconds.
@@ -17,9 +20,12 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
+from bpcopy import names
+
 CHUNK_FIELDS = ("t", "seq", "bytes", "write_ok", "readable_length", "writable_length",
                 "need_drain", "paused", "drains", "pauses", "rss")
-CSV_FIELDS = ("event", *CHUNK_FIELDS, "message")
+KERNEL_FIELDS = ("upstream_queued", "downstream_queued")
+CSV_FIELDS = ("event", *CHUNK_FIELDS, "message", *KERNEL_FIELDS)
 
 _JSON_BOOL = {True: "true", False: "false"}
 
@@ -41,6 +47,11 @@ class TraceRecords:
     def drain(self, t: float, drains: int, writable_length: int, readable_length: int) -> None:
         self.event("drain", t, {"drains": drains, "writable_length": writable_length,
                                 "readable_length": readable_length})
+
+    def kernel(self, t: float, upstream_queued: int | None,
+               downstream_queued: int | None) -> None:
+        self.event("kernel", t, {"upstream_queued": upstream_queued,
+                                 "downstream_queued": downstream_queued})
 
 
 class JsonLinesTrace(TraceRecords):
@@ -72,7 +83,7 @@ class JsonLinesTrace(TraceRecords):
         # Counts and lengths (plain ints) need no escaping; anything else goes through json.
         rest = "".join(
             f',"{key}":{value}' if value.__class__ is int else
-            f",{json.dumps(key)}:{json.dumps(value)}"
+            f",{json.dumps(key)}:{json.dumps(names.json_safe(value))}"
             for key, value in fields.items())
         self.out.write(f'{{"event":"{name}","t":{t:.6f}{rest}}}\n')
 
@@ -90,16 +101,18 @@ class CsvTrace(TraceRecords):
         self.out.write(
             f"chunk,{t:.6f},{seq},{size},{_JSON_BOOL[write_ok]},{readable_length},"
             f"{writable_length},{_JSON_BOOL[need_drain]},{_JSON_BOOL[paused]},"
-            f"{drains},{pauses},{rss},\n")
+            f"{drains},{pauses},{rss},,,\n")
 
     def event(self, name: str, t: float, fields: dict[str, Any]) -> None:
         row = {"event": name, "t": f"{t:.6f}", **fields}
         cells = []
         for column in CSV_FIELDS:
             value = row.get(column, "")
-            if isinstance(value, bool):
+            if value is None:
+                value = ""
+            elif isinstance(value, bool):
                 value = _JSON_BOOL[value]
-            text = str(value)
+            text = names.text(str(value))
             if any(mark in text for mark in ',"\n'):
                 text = '"' + text.replace('"', '""') + '"'
             cells.append(text)
@@ -151,12 +164,20 @@ class TableTrace(TraceRecords):
                    writable_length, _yes_no(need_drain), _yes_no(paused), drains, pauses,
                    _mib(rss)), None if write_ok else "33")
 
+    def kernel(self, t: float, upstream_queued: int | None,
+               downstream_queued: int | None) -> None:
+        # The kernel's buffers have no column of their own: one short line says both.
+        event_width = self.columns[1][1]
+        self.out.write(f"{t:>10.6f} {'kernel':>{event_width}} upstream {_queued(upstream_queued)}, "
+                       f"downstream {_queued(downstream_queued)}\n")
+
     def event(self, name: str, t: float, fields: dict[str, Any]) -> None:
         style = {"pause": "31", "resume": "32", "drain": "36", "error": "1;31"}.get(name)
         if name == "error":
-            self.out.write(f"{t:>10.6f} {'error':>6} {fields.get('message', '')}\n"
+            message = names.text(str(fields.get("message", "")))
+            self.out.write(f"{t:>10.6f} {'error':>6} {message}\n"
                            if not self.color else
-                           f"\x1b[1;31m{t:>10.6f} {'error':>6} {fields.get('message', '')}"
+                           f"\x1b[1;31m{t:>10.6f} {'error':>6} {message}"
                            "\x1b[0m\n")
             return
         self._row((f"{t:.6f}", name, "", _total(fields.get("bytes", "")), "",
@@ -188,6 +209,10 @@ def _total(size: Any) -> Any:
 
         return format_size(size)
     return size
+
+
+def _queued(size: int | None) -> str:
+    return "-" if size is None else f"{size} B"
 
 
 def _yes_no(value: bool) -> str:

@@ -60,3 +60,18 @@ def size_out_of_range(size: int) -> StreamError:
         f'The value of "size" is out of range. It must be <= 1GiB. Received {size}',
         "ERR_OUT_OF_RANGE",
     )
+
+
+class InvalidArgValue(StreamError, ValueError):
+    """A constructor argument Node refuses; a ValueError too, as Python callers expect."""
+
+    code = "ERR_INVALID_ARG_VALUE"
+
+
+def invalid_arg_value(name: str, value: object) -> InvalidArgValue:
+    return InvalidArgValue(f"The property '{name}' is invalid. Received {value!r}")
+
+
+def aborted() -> StreamError:
+    """Node's AbortError, as an iterator left early destroys its stream with it."""
+    return StreamError("The operation was aborted", "ABORT_ERR")

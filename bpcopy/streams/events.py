@@ -75,6 +75,10 @@ class EventEmitter:
             listener(*args)
         return True
 
+    def event_names(self) -> list[str]:
+        """The names that have listeners, in the order they were first added."""
+        return list(self._events)
+
     def listener_count(self, name: str) -> int:
         return len(self._events.get(name, ()))
 

@@ -4,7 +4,7 @@ The rules (from Node's lib/internal/streams/readable.js, checked against node v2
 
 1. `readable_length` counts bytes pushed and not yet handed to a consumer.
 2. `readable_flowing` is None until someone consumes. Adding a 'data' listener resumes
-   the stream unless it was explicitly paused. Removing listeners never pauses it.
+   the stream unless it was explicitly paused. Removing 'data' listeners never pauses it.
 3. `pause()` is synchronous and emits 'pause' when the stream was not already paused.
    `resume()` sets flowing at once but starts the flow on the next tick, emitting
    'resume' there.
@@ -21,11 +21,22 @@ The rules (from Node's lib/internal/streams/readable.js, checked against node v2
    >= n (n above 1 GiB is ERR_OUT_OF_RANGE), so the buffer can grow to hold n bytes.
 7. 'end' is emitted on a later tick, once the data has ended and the buffer is empty.
    Then the stream destroys itself, which emits 'close'.
-8. `pipe(dest)` writes each chunk to dest and pauses when write() returns false; it
+8. Paused (pull) mode: attaching a 'readable' listener sets flowing to false and starts
+   reading (a read(0) on the next tick, or 'readable' at once if data is buffered).
+   'readable' fires when data arrives while the buffer was empty, and once at the end;
+   each `read()` then takes the whole buffer. While a 'readable' listener is attached,
+   resume() does not flow; removing the last one lets 'data' listeners flow again on
+   the next tick (Node's updateReadableListening).
+9. `async for chunk in readable` yields what each read() returns (iteration.py);
+   `aclose()` closes the iterators, which destroys the stream when left early.
+10. `pipe(dest)` writes each chunk to dest and pauses when write() returns false; it
    resumes when every destination that asked for a pause has drained; it ends dest when
    the source ends (unless end=False); it unpipes when dest finishes or closes, and
    unpiping the last destination pauses the source. If dest already needs a drain when
    piped, it pauses at once. An error on dest unpipes it; it does not destroy the source.
+
+The marks' rules (the default, what a constructor accepts, how far read(n) raises the
+mark, canPushMore) are marks.py's.
 
 Theory of operation: `_buffer` holds pushed chunks; `_reading` is true while a `_read`
 is outstanding; `_sync` is true while `_read` runs, so a push made inside it is buffered
@@ -35,21 +46,28 @@ This module knows nothing of files, clocks or diagnostics.
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Any
 
 from bpcopy.streams import errors
 from bpcopy.streams._shared import READY_CHUNK, StreamBase, as_bytes_like
+from bpcopy.streams.iteration import iterate, leave
+from bpcopy.streams.marks import (
+    DEFAULT_HIGH_WATER_MARK,
+    can_push_more,
+    mark_raised_for_read,
+    validated_mark,
+)
 
 
 class Readable(StreamBase):
     """A stream you read bytes from. Subclasses implement `_read(size)` and `push()`."""
 
-    def __init__(self, high_water_mark: int = 65536) -> None:
+    def __init__(self, high_water_mark: int | None = DEFAULT_HIGH_WATER_MARK) -> None:
         super().__init__()
-        if high_water_mark < 0:
-            raise ValueError("high_water_mark must be 0 or more")
-        self._high_water_mark = high_water_mark
+        self._high_water_mark = validated_mark(high_water_mark)
         self._buffer: deque[Any] = deque()
         self._length = 0
         self._flowing: bool | None = None
@@ -62,6 +80,10 @@ class Readable(StreamBase):
         self._emitted_readable = False
         self._resume_scheduled = False
         self._reading_more = False
+        self._readable_listening = False
+        self._data_listening = False  # set by on('data'), cleared by off() of the last one
+        self._iterators: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._iterations_running = 0
         self._pipes: list[Any] = []
         self._await_drain: set[Any] = set()
 
@@ -99,11 +121,58 @@ class Readable(StreamBase):
 
     def on(self, name: str, listener: Any) -> Readable:
         super().on(name, listener)
-        if name == "data" and self._flowing is not False:
-            self.resume()
+        if name == "data":
+            self._data_listening = True
+            # A 'readable' listener keeps the stream paused: resume() below then only
+            # schedules the read, as in Node.
+            if "readable" in self._events:
+                self._readable_listening = True
+            if self._flowing is not False:
+                self.resume()
+        elif name == "readable":
+            self._listen_for_readable()
         return self
 
     add_listener = on
+
+    def off(self, name: str, listener: Any) -> Readable:
+        super().off(name, listener)
+        if name == "readable":
+            self._next_tick(self._update_readable_listening)
+        elif name == "data" and "data" not in self._events:
+            self._data_listening = False
+        return self
+
+    remove_listener = off
+
+    def remove_all_listeners(self, name: str | None = None) -> Readable:
+        super().remove_all_listeners(name)
+        # As in node v20, this leaves the 'data' flag set (only off() clears it).
+        if name is None or name == "readable":
+            self._next_tick(self._update_readable_listening)
+        return self
+
+    def _listen_for_readable(self) -> None:
+        """The first 'readable' listener switches to paused mode and starts reading."""
+        if self._end_emitted or self._readable_listening:
+            return
+        self._readable_listening = self._need_readable = True
+        self._flowing = False
+        self._emitted_readable = False
+        if self._length:
+            self._emit_readable()
+        elif not self._reading:
+            self._next_tick(self.read, 0)
+
+    def _update_readable_listening(self) -> None:
+        """After 'readable' listeners were removed: flow again if 'data' wants it."""
+        self._readable_listening = "readable" in self._events
+        if self._resume_scheduled and self._explicitly_paused is False:
+            self._flowing = True  # the resume already scheduled must flow
+        elif self._data_listening:
+            self.resume()
+        elif not self._readable_listening:
+            self._flowing = None
 
     # -- producing: push() --------------------------------------------------------------
 
@@ -129,11 +198,11 @@ class Readable(StreamBase):
             else:
                 self._reading = False
                 self._maybe_read_more()
-        return not self._ended and (self._length < self._high_water_mark or self._length == 0)
+        return can_push_more(self._length, self._high_water_mark, self._ended)
 
     def _add_chunk(self, chunk: Any) -> None:
         if (self._flowing and self._length == 0 and not self._sync
-                and "data" in self._events):
+                and self._data_listening):
             self._await_drain.clear()
             self.emit("data", chunk)
         else:
@@ -141,9 +210,7 @@ class Readable(StreamBase):
             self._buffer.append(chunk)
             if self._need_readable:
                 self._emit_readable()
-        if not self._reading_more:  # _maybe_read_more(), inlined: this runs per chunk
-            self._reading_more = True
-            self._next_tick(self._read_more)
+        self._maybe_read_more()
 
     def _on_eof(self) -> None:
         if self._ended:
@@ -181,7 +248,7 @@ class Readable(StreamBase):
                and (self._length < self._high_water_mark
                     or (self._flowing and self._length == 0))):
             length_before = self._length
-            self.read(0)
+            self._read_full(0)  # read(0): no read is under way, so read() would come here
             if length_before == self._length:
                 break
         self._reading_more = False
@@ -190,15 +257,20 @@ class Readable(StreamBase):
 
     def read(self, n: int | None = None) -> Any:
         if n and n > self._high_water_mark:  # n is None or 0 per chunk: one falsy test
-            self._high_water_mark = _raised_high_water_mark(n)
+            self._high_water_mark = mark_raised_for_read(n)
         if self._reading and not self._length and not self._ended:
-            # Nothing buffered and a read already under way: the usual answer per chunk
-            # to flow() and the read-more loop. The full path below comes to the same:
-            # no data, and a wish to be told when some arrives.
+            # Nothing buffered and a read already under way: the usual state per chunk
+            # when flow() and the read-more loop ask. _read_full() gives the same answer
+            # (no data, and a wish to be told when some arrives) at four times the cost;
+            # tests/streams/test_readable_read_paths.py proves the two agree.
             if n != 0:
                 self._emitted_readable = False
             self._need_readable = True
             return None
+        return self._read_full(n)
+
+    def _read_full(self, n: int | None) -> Any:
+        """Node's read(), every step, once the mark has been raised for n."""
         requested = n
         if n != 0:
             self._emitted_readable = False
@@ -234,7 +306,8 @@ class Readable(StreamBase):
                 n = self._how_much_to_read(requested)
         chunk = self._take(n) if n > 0 else None
         if chunk is None:
-            self._need_readable = self._length <= self._high_water_mark
+            if self._length <= self._high_water_mark:  # v20 sets it here, never clears it
+                self._need_readable = True
             n = 0
         else:
             self._length -= n
@@ -292,7 +365,7 @@ class Readable(StreamBase):
 
     def resume(self) -> Readable:
         if not self._flowing:
-            self._flowing = True
+            self._flowing = not self._readable_listening  # 'readable' keeps it paused
             if not self._resume_scheduled:
                 self._resume_scheduled = True
                 self._next_tick(self._resume_now)
@@ -324,6 +397,21 @@ class Readable(StreamBase):
             self.emit("end")
             self.destroy()
 
+    # -- async iteration ------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        iterator = iterate(self)
+        self._iterators.add(iterator)
+        return iterator
+
+    async def aclose(self) -> None:
+        """Close the `async for` iterations over this stream, for contextlib.aclosing():
+        one left early destroys the stream, as Node's does on break."""
+        for iterator in list(self._iterators):
+            await iterator.aclose()
+        if self._iterations_running:  # dropped mid-way, not yet collected
+            leave(self)
+
     # -- pipe() -------------------------------------------------------------------------
 
     def pipe(self, dest: Any, end: bool = True) -> Any:
@@ -349,18 +437,8 @@ class Readable(StreamBase):
         return self
 
 
-MAX_HIGH_WATER_MARK = 0x40000000  # 1 GiB, Node's MAX_HWM
-
-
-def _raised_high_water_mark(n: int) -> int:
-    """Node's computeNewHighWaterMark: the next power of two >= n, at most 1 GiB."""
-    if n > MAX_HIGH_WATER_MARK:
-        raise errors.size_out_of_range(n)
-    return 1 << (n - 1).bit_length()
-
-
 class _Pipe:
-    """One source-to-destination connection made by Readable.pipe() (rule 8)."""
+    """One source-to-destination connection made by Readable.pipe() (rule 10)."""
 
     def __init__(self, source: Readable, dest: Any, end: bool) -> None:
         self.source = source
@@ -399,7 +477,7 @@ class _Pipe:
     def on_drain(self) -> None:
         source = self.source
         source._await_drain.discard(self.dest)
-        if not source._await_drain and source.listener_count("data"):
+        if not source._await_drain and source._data_listening:
             source.resume()
 
     def end_dest(self) -> None:

@@ -29,7 +29,9 @@ Theory of operation: one chunk at most is in flight (`_writing`); the rest wait 
 `_flush_queue` starts queued writes in a loop; while it runs (`_buffer_processing`, as
 Node's clearBuffer), a write completing synchronously inside it does not start the next
 one itself, since the loop will, so a long queue of synchronous writes does not recurse.
-This module knows nothing of files, clocks or diagnostics.
+The marks' rules (the default, what a constructor accepts, write()'s answer, when
+'drain' is due) are marks.py's. This module knows nothing of files, clocks or
+diagnostics.
 """
 
 from __future__ import annotations
@@ -40,8 +42,25 @@ from typing import Any
 
 from bpcopy.streams import errors
 from bpcopy.streams._shared import READY_CHUNK, StreamBase, as_bytes_like
+from bpcopy.streams.marks import (
+    DEFAULT_HIGH_WATER_MARK,
+    drain_due,
+    validated_mark,
+    write_accepts_more,
+)
 
 WriteCallback = Callable[..., Any]
+
+
+class AfterWriteTickInfo:
+    """A run of writes that completed synchronously with the same callback, waiting for
+    one next tick to call it `count` times (Node's afterWriteTickInfo)."""
+
+    __slots__ = ("callback", "count")
+
+    def __init__(self, callback: WriteCallback) -> None:
+        self.callback = callback
+        self.count = 1
 
 
 def _ignore(error: BaseException | None = None) -> None:
@@ -51,11 +70,9 @@ def _ignore(error: BaseException | None = None) -> None:
 class Writable(StreamBase):
     """A stream you write bytes to. Subclasses implement `_write(chunk, callback)`."""
 
-    def __init__(self, high_water_mark: int = 65536) -> None:
+    def __init__(self, high_water_mark: int | None = DEFAULT_HIGH_WATER_MARK) -> None:
         super().__init__()
-        if high_water_mark < 0:
-            raise ValueError("high_water_mark must be 0 or more")
-        self._high_water_mark = high_water_mark
+        self._high_water_mark = validated_mark(high_water_mark)
         self._length = 0
         self._writing = False
         self._write_len = 0
@@ -71,7 +88,7 @@ class Writable(StreamBase):
         self._final_called = False
         self._pending_callbacks = 0
         self._on_finished: list[WriteCallback] = []
-        self._after_write_pending: list[Any] | None = None  # [callback, count] of a sync write
+        self._after_write_pending: AfterWriteTickInfo | None = None
         # What the latest write() returned, for observers that did not make the call
         # themselves (pipe() writes on the strategy's behalf). Not part of Node's API.
         self.last_write_ok = True
@@ -139,7 +156,7 @@ class Writable(StreamBase):
             self._queue.append((chunk, callback))
         else:
             self._start_write(chunk, size, callback, None)
-        ok = self._length < self._high_water_mark or self._length == 0
+        ok = write_accepts_more(self._length, self._high_water_mark)
         if not ok:
             self._need_drain = True
         return ok and not self._errored and not self.destroyed
@@ -181,21 +198,21 @@ class Writable(StreamBase):
         if sync:
             # Coalesce a run of synchronous completions into one tick, as Node does.
             pending = self._after_write_pending
-            if pending is not None and pending[0] is callback:
-                pending[1] += 1
+            if pending is not None and pending.callback is callback:
+                pending.count += 1
             else:
-                pending = [callback, 1]
-                self._after_write_pending = pending
+                pending = self._after_write_pending = AfterWriteTickInfo(callback)
                 self._next_tick(self._after_write_tick, pending)
         else:
             self._after_write(callback, 1)
 
-    def _after_write_tick(self, pending: list[Any]) -> None:
+    def _after_write_tick(self, pending: AfterWriteTickInfo) -> None:
         self._after_write_pending = None
-        self._after_write(pending[0], pending[1])
+        self._after_write(pending.callback, pending.count)
 
     def _after_write(self, callback: WriteCallback, count: int) -> None:
-        if self._need_drain and self._length == 0 and not self._ending and not self.destroyed:
+        if (drain_due(self._need_drain, self._length)
+                and not self._ending and not self.destroyed):
             self._need_drain = False
             self.emit("drain")
         while count > 0:

@@ -2,7 +2,9 @@
 from the loop's timer."""
 
 import asyncio
+import os
 
+import pytest
 from render_inputs import MARK, MIB
 from rich.console import Console
 
@@ -36,6 +38,25 @@ def test_live_view_does_not_grow_past_100_columns(snapshot):
     text = rendered(numbers(), width=200)
     assert max(len(line.rstrip()) for line in text.splitlines()) <= 100
     snapshot("live_200.txt", text)
+
+
+@pytest.mark.parametrize("width", [24, 30, 40, 59, 60, 79])
+def test_every_row_of_the_view_fits_a_narrow_terminal(width):
+    for view_numbers in (numbers(), numbers(total_bytes=None),
+                         numbers(source="/a/very/long/path/" * 5, bytes=1023 * MIB * 1024,
+                                 written=1023 * MIB * 1024, total_bytes=1024 * MIB * 1024,
+                                 pauses=123456, drains=123455, rss=1023 * MIB)):
+        text = rendered(view_numbers, width=width)
+        lines = text.splitlines()
+        assert len(lines) <= 7
+        assert all(len(line) <= width for line in lines), text
+        assert lines[1].split()[0] in ("written", "wrote")  # labels whole, not cut
+
+
+def test_live_view_at_40_columns_matches_snapshot(snapshot):
+    text = rendered(numbers(), width=40)
+    assert "64.0 MiB" in text and "ETA" in text
+    snapshot("live_40.txt", text)
 
 
 def test_a_pipe_of_unknown_size_has_no_total_and_no_eta(snapshot):
@@ -104,3 +125,38 @@ def test_a_real_copy_drives_the_view_from_the_loop_timer(tmp_path, monkeypatch):
     assert all(later.bytes >= earlier.bytes for earlier, later
                in zip(seen, seen[1:], strict=False))
     assert view._timer is None and view._live is None
+
+
+def test_memory_stays_flat_over_hundreds_of_redraws():
+    """Every redraw shows new figures; rich would remember the width of each string it
+    measured (some 2 MiB over a long copy). The view empties those caches after each
+    redraw, so what it holds does not grow with the copy's duration."""
+    import gc
+    import tracemalloc
+
+    from rich.live import Live
+
+    with open(os.devnull, "w") as null:
+        console = Console(file=null, force_terminal=True, width=100, color_system="standard")
+        view = Live(console=console, auto_refresh=False, transient=True,
+                    redirect_stdout=False, redirect_stderr=False)
+        view.start()
+
+        def redraw(step: int) -> None:
+            view.update(render_live(numbers(written=step * 4096, rate_bps=step * 1.5,
+                                            elapsed_s=step / 10, pauses=step, drains=step,
+                                            rss=20 * MIB + step * 4096)), refresh=True)
+            live.forget_measurements()
+
+        for step in range(100):  # styles, colours and the like, cached once
+            redraw(step)
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for step in range(200, 350):
+            redraw(step)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        view.stop()
+    assert grown < 32 * 1024, f"{grown} bytes kept after 150 redraws"

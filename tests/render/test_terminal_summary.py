@@ -3,6 +3,7 @@
 
 import re
 
+import pytest
 from render_inputs import MARK, MIB, hand_built_samples, hand_built_summary, outcome_of
 from rich.cells import cell_len
 
@@ -29,10 +30,30 @@ def test_summary_at_120_columns_matches_snapshot(run_outcome, snapshot):
     snapshot("summary_120.txt", text)
 
 
-def test_wide_terminals_are_held_to_120_columns_and_narrow_ones_to_60():
+def test_wide_terminals_are_held_to_120_columns_and_narrow_ones_keep_their_width():
     assert clamp_width(200) == 120
-    assert clamp_width(30) == 60
+    assert clamp_width(40) == 40
     assert clamp_width(80) == 80
+    assert clamp_width(5) == 20
+
+
+@pytest.mark.parametrize("width", [20, 30, 40, 59, 60])
+def test_a_narrow_terminal_gets_every_row_within_its_width(width):
+    outcome = outcome_of(hand_built_summary(sha256="ab" * 32, verified="matched",
+                                            error="'/data/in.bin': Input/output error"),
+                         hand_built_samples())
+    text = render_terminal_summary(outcome, color=False, width=width)
+    assert_fits(text, width)
+    assert "…" not in text.split("timeline")[0]  # no summary label or value is cut short
+    for label in ("copied", "time", "mode", "verdict", "sha256", "error"):
+        assert f"{label} " in text
+
+
+def test_summary_at_40_columns_matches_snapshot(run_outcome, snapshot):
+    text = render_terminal_summary(run_outcome, color=False, width=40)
+    assert_fits(text, 40)
+    assert "readable│" in text and "writable│" in text and "RSS│" in text
+    snapshot("summary_40.txt", text)
 
 
 def test_colour_adds_codes_and_nothing_else(run_outcome):
