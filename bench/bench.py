@@ -6,7 +6,7 @@ target with PASS or FAIL. Results also go to bench/out/results.json. Its last ro
 each copier in the middle of a pipeline and compares the CPU it uses there
 (pipeline_row.py; `--pipeline-only` runs that row alone).
 
-It measures the bpcopy command line from the outside only (options -q, --trace,
+It measures the bpcopy command line from the outside only (options -q, --explain, --trace,
 --trace-format, --trace-file, --sink-rate) and must not import bpcopy's internals; the one
 exception is bpcopy.units, to read --size the same way bpcopy reads sizes.
 
@@ -148,6 +148,13 @@ def build_commands(bpcopy: str, source: Path, workdir: Path) -> list[Command]:
             "bpcopy -q",
             [bpcopy, "-q", str(source), str(destination("bpcopy_quiet"))],
             destination("bpcopy_quiet"),
+            is_bpcopy=True,
+        ),
+        Command(
+            "bpcopy_explain",
+            "bpcopy -q --explain",
+            [bpcopy, "-q", "--explain", str(source), str(destination("bpcopy_explain"))],
+            destination("bpcopy_explain"),
             is_bpcopy=True,
         ),
         Command(

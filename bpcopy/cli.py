@@ -94,6 +94,10 @@ class DefaultMark:
               show_default=True, help="Colour in the trace table and summary.")
 @click.option("--report", type=click.Path(dir_okay=False),
               help="Write a self-contained HTML report (charts, summary, options).")
+@click.option("--explain", is_flag=True,
+              help="After the summary, tell the run in Node's words: why write() returned "
+                   "false, why 'drain' came, what to change (also with -q; in --json as "
+                   "'explanation'; a 'why' column in the trace table).")
 @click.version_option(__version__, "-V", "--version", prog_name="bpcopy")
 def command(**params: Any) -> None:
     """Copy SRC to DST through Node.js-style streams, and show the backpressure.
@@ -149,6 +153,13 @@ def run(options: CommandOptions) -> int:
             return EXIT_FAILED
     color = wants_color(options.color, sys.stderr)
     trace_out, trace = open_trace(options, color)
+    explainer = None
+    if options.explain:
+        from bpcopy.diagnostics.explain import Explainer, TraceTee
+
+        # The explainer takes the trace writer's calls; beside a trace, both get them.
+        explainer = Explainer(explained_setup(options))
+        trace = explainer if trace is None else TraceTee(trace, explainer)
     try:
         outcome = copy_with_views(options, trace, color)
     finally:
@@ -159,7 +170,26 @@ def run(options: CommandOptions) -> int:
                 emit(f"bpcopy: error: cannot write trace {quote(options.trace_file)}: "
                      f"{error.strerror or error}\n")
                 return EXIT_FAILED
+    if explainer is not None:
+        from bpcopy.render.explanation import explanation_lines, explanation_of_no_copy
+
+        outcome.summary["explanation"] = (
+            explanation_lines(explainer.story(), outcome.summary)
+            if outcome.recorder is not None else explanation_of_no_copy(outcome.summary))
     return present_outcome(outcome, options, color)
+
+
+def explained_setup(options: CommandOptions) -> Any:
+    """What --explain's account needs to know of the options."""
+    from bpcopy.diagnostics.explain import RunSetup
+
+    return RunSetup(
+        mode=options.mode, read_hwm=options.read_mark, write_hwm=options.write_mark,
+        source="stdin" if options.source == "-" else options.source,
+        destination="stdout" if options.dest == "-" else options.dest,
+        sink_delay=options.sink_delay, sink_rate=options.sink_rate,
+        sink_jitter=options.sink_jitter, source_delay=options.source_delay,
+        source_rate=options.source_rate, sink_fail_after=options.sink_fail_after)
 
 
 def copy_with_views(options: CommandOptions, trace: Any, color: bool) -> Any:
@@ -257,6 +287,11 @@ def open_trace(options: CommandOptions, color: bool) -> tuple[IO[str] | None, An
         return None, None
     from bpcopy.render.trace import make_trace
 
+    why = None
+    if options.explain and options.trace_format == "table":
+        from bpcopy.diagnostics.reasons import Reasons
+
+        why = Reasons(options.mode, options.read_mark, options.write_mark)
     if options.trace_file:
         try:
             # A large buffer: appending to the trace in small pieces while the copy
@@ -265,8 +300,8 @@ def open_trace(options: CommandOptions, color: bool) -> tuple[IO[str] | None, An
         except OSError as error:
             raise click.BadParameter(f"cannot open {quote(options.trace_file)}: "
                                      f"{error.strerror}", param_hint="'--trace-file'") from None
-        return out, make_trace(options.trace_format, out, color=False)
-    return sys.stderr, make_trace(options.trace_format, sys.stderr, color=color)
+        return out, make_trace(options.trace_format, out, color=False, why=why)
+    return sys.stderr, make_trace(options.trace_format, sys.stderr, color=color, why=why)
 
 
 def present_outcome(outcome: Any, options: CommandOptions, color: bool) -> int:
@@ -296,8 +331,11 @@ def present_outcome(outcome: Any, options: CommandOptions, color: bool) -> int:
         return exit_code
     if exit_code == EXIT_SIGPIPE:
         return exit_code  # the reader went away: nothing more to say, as with cat
-    if not options.quiet and outcome.recorder is not None:
+    shown_summary = not options.quiet and outcome.recorder is not None
+    if shown_summary:
         emit(render_summary(outcome, color))
+    if summary.get("explanation"):
+        emit(("\n" if shown_summary else "") + "\n".join(summary["explanation"]) + "\n")
     if outcome.error is not None:
         emit(f"bpcopy: error: {summary.get('error')}\n")
     for failure in guard_failures:

@@ -2,7 +2,8 @@
 
 It runs the real command line in subprocesses, so what it shows is exactly what a user
 of bpcopy sees: the tutorial's three examples, then a copy into a slow destination
-with its summary, and a pipeline whose reader is slow. It knows nothing of bpcopy's
+with its summary, the pump explained in Node's words, and a pipeline whose reader is
+slow. It knows nothing of bpcopy's
 internals.
 """
 
@@ -42,10 +43,13 @@ def main() -> None:
         run("The tutorial's pump, marks 4 and 4: write() false, pause(), 'drain', resume()",
             "bpcopy input.txt copy.txt -H 4 --trace --trace-file trace.txt --json; "
             "head -n 9 trace.txt", workdir)
+        run("The same pump, told in Node's words (--explain)",
+            "bpcopy input.txt explained.txt -H 4 --explain -q", workdir)
         run("16 MiB into a destination limited to 64 MiB/s: sink-bound",
             "bpcopy sample.bin slow-copy.bin --sink-rate 64MiB/s --no-progress", workdir)
-        run("A pipeline whose reader is slow: the OS pipe pushes back",
-            "bpcopy sample.bin - --no-progress | "
+        run("A pipeline whose reader is slow: the kernel's pipe fills, and the verdict "
+            "names the reader",
+            "cat sample.bin | bpcopy - - --no-progress | "
             f"{shlex.quote(sys.executable)} -c \"import sys,time\n"
             "while sys.stdin.buffer.read(262144): time.sleep(0.004)\"", workdir)
         run("Without backpressure (--mode none), the writable's buffer grows",

@@ -51,6 +51,7 @@ class CommandOptions(NamedTuple):
     no_progress: bool
     color: str
     report: str | None
+    explain: bool  # the run told in Node's words, after the summary
 
     @property
     def read_mark(self) -> int:

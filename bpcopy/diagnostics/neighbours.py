@@ -53,6 +53,10 @@ _WAITING_CHANNEL = b"do_wait"
 # parent's family, scanned every time, holds nearly every pipeline's programs.
 MAX_FULL_SCANS = 2
 
+# The kernel caps one argument at 128 KiB; a command line read again later (rule 3's
+# re-reading) is cut at this many bytes, which covers any command a person would read.
+MAX_COMMAND_LINE = 1 << 16
+
 
 def command_line(pid: int) -> str | None:
     """The process's command line as one shell-quoted string (rule 3), or None."""
@@ -61,6 +65,10 @@ def command_line(pid: int) -> str | None:
             raw = file.read()
     except OSError:
         return None
+    return _command_from(raw, pid)
+
+
+def _command_from(raw: bytes, pid: int) -> str | None:
     words = raw.split(b"\0")
     if words and words[-1] == b"":
         words.pop()
@@ -102,7 +110,7 @@ class Neighbour:
     @classmethod
     def found(cls, pid: int) -> Neighbour:
         neighbour = cls(pid, command_line(pid) or f"pid {pid}")
-        for name in ("status", "stat", "wchan"):
+        for name in ("status", "stat", "wchan", "cmdline"):
             with contextlib.suppress(OSError):
                 neighbour._files[name] = os.open(f"/proc/{pid}/{name}", os.O_RDONLY)
         neighbour.sample(slow=True)
@@ -124,6 +132,7 @@ class Neighbour:
         if slow:
             self._read_cpu()
             self._read_wait_state()
+            self._read_command()
 
     @property
     def merely_waiting(self) -> bool:
@@ -136,12 +145,12 @@ class Neighbour:
     def close(self) -> None:
         self._forget(gone=False)
 
-    def _read(self, name: str) -> bytes | None:
+    def _read(self, name: str, size: int = 4096) -> bytes | None:
         fd = self._files.get(name)
         if fd is None:
             return None
         try:
-            return os.pread(fd, 4096, 0)
+            return os.pread(fd, size, 0)
         except OSError:  # ESRCH once the process has been reaped
             return None
 
@@ -166,6 +175,15 @@ class Neighbour:
         with contextlib.suppress(ValueError, IndexError):
             self.ppid = int(fields[1])
             self.cpu_ticks = int(fields[11]) + int(fields[12])  # utime + stime
+
+    def _read_command(self) -> None:
+        # A shell often opens the pipe and then replaces itself with the program
+        # (`sh -c 'prog > fifo'`): the same pid, a new command line. Reading it again
+        # names the program rather than the shell that started it.
+        raw = self._read("cmdline", MAX_COMMAND_LINE)
+        command = _command_from(raw, self.pid) if raw else None
+        if command is not None:
+            self.command = command
 
     def _read_wait_state(self) -> None:
         channel = self._read("wchan")

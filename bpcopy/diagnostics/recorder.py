@@ -9,7 +9,8 @@ none itself. It never calls a stream method that changes anything.
 Theory of operation: counters are plain attributes, updated per event; the per-chunk
 path does a few additions and comparisons, and formats a trace record only when a trace
 writer is attached. A timer on the loop samples the buffers into a Timeline, bounded and
-evenly spaced, for charts, whatever the length of the copy.
+evenly spaced, for charts, whatever the length of the copy; in a pipeline each sample also
+carries the kernel sampler's latest readings of the pipes at each end.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class Sample(NamedTuple):
     rss: int
     drains: int  # so far
     pauses: int  # so far
+    # In a pipeline, the bytes queued in the kernel's buffer at each end, as the kernel
+    # sampler last read them (None: that end is not watched, or had no reading yet).
+    upstream_queued: int | None = None
+    downstream_queued: int | None = None
 
 
 class Timeline:
@@ -171,8 +176,15 @@ class Recorder:
         readable_length = self.source.readable_length
         writable_length = self.dest.writable_length
         self._note_buffered(readable_length + writable_length)
+        kernel = self.kernel
+        if kernel is None:
+            self.timeline.add(Sample(t, readable_length, writable_length, rss, self.drains,
+                                     self.pauses))
+            return
+        # The sampler's latest readings, taken on its own thread at most one interval ago:
+        # reading them costs two attribute lookups, and nothing per chunk.
         self.timeline.add(Sample(t, readable_length, writable_length, rss, self.drains,
-                                 self.pauses))
+                                 self.pauses, kernel.upstream_queued, kernel.downstream_queued))
 
     def _note_buffered(self, buffered: int) -> None:
         """Keep the most bytes held in both buffers at once (--assert-max-buffered).

@@ -11,10 +11,12 @@ the one place that shape is built, for a copy that ran and for one that never st
 The verdict judges by time, not by pause counts: with chunks as large as the mark, even
 a fast sink makes write() return false on every chunk. Each endpoint reports how long its
 operations were in flight (`busy_s`); the side that was busy for clearly longer held the
-copy back. In a pipeline, when the kernel's buffers show which program held it back,
-the verdict names that program instead (diagnostics.culprit), and `upstream` and
-`downstream` describe the kernel buffer at each end (None where that end is not a pipe,
-FIFO or socket; diagnostics.sampler builds them).
+copy back. A copy shorter than JUDGE_MIN_S is "neither: too short to judge (...)": one
+stall of the machine could decide it. In a pipeline, when the kernel's buffers show which
+program held it back, the verdict names that program instead (diagnostics.culprit, which
+needs more samples than a copy that short has), and `upstream` and `downstream` describe
+the kernel buffer at each end (None where that end is not a pipe, FIFO or socket;
+diagnostics.sampler builds them).
 """
 
 from __future__ import annotations
@@ -25,13 +27,40 @@ from typing import Any
 # before we blame it; below that, both kept up and the time went elsewhere.
 _DOMINANCE = 1.5
 _SHARE = 0.35
+BLAME_SHARE = _SHARE  # for the account that explains the verdict
+
+# Below JUDGE_MIN_S, a verdict would outrun its evidence. A side is blamed once it was
+# busy for _SHARE of the copy, and a stall of the machine (the scheduler running
+# something else) counts as busy time for whichever side had an operation in flight.
+# On a shared 2-core machine, 40 runs of the tutorial's 64-byte copy showed single gaps
+# between trace records of up to 32 ms (median 0.14 ms), and copies of 1 to 16 chunks
+# of 64 KiB flipped between all three verdicts. WORST_STALL_S / _SHARE is 91 ms, made
+# 100 ms: from there on, one stall alone cannot make a side look busy enough to be
+# blamed. (bench/verdict_threshold.py measures both again.)
+JUDGE_MIN_S = 0.1
+WORST_STALL_S = 0.032
+
+
+def too_short_to_judge(elapsed_s: float) -> bool:
+    """Whether a copy was too short for its busy times to mean anything."""
+    return elapsed_s < JUDGE_MIN_S
+
+
+def too_short_verdict(elapsed_s: float, chunks: int) -> str:
+    from bpcopy.units import format_duration
+
+    return (f"neither: too short to judge ({format_duration(elapsed_s)}, {chunks} "
+            f"chunk{'' if chunks == 1 else 's'}; a verdict needs "
+            f"{format_duration(JUDGE_MIN_S)})")
 
 
 def judge(elapsed_s: float, source_busy_s: float, sink_busy_s: float,
-          paused_s: float) -> str:
+          paused_s: float, chunks: int | None = None) -> str:
     """One line starting with sink-bound, source-bound or neither, then why."""
     if elapsed_s <= 0:
         return "neither: the copy took no measurable time"
+    if chunks is not None and too_short_to_judge(elapsed_s):
+        return too_short_verdict(elapsed_s, chunks)
     source_share = source_busy_s / elapsed_s
     sink_share = sink_busy_s / elapsed_s
     shares = (f"the destination was busy {_percent(sink_share)} of the time, "
@@ -70,7 +99,7 @@ def build_summary(recorder: Any, *, mode: str, marks: tuple[int, int], start_rss
     paused = recorder.paused_total_s
     source_busy = getattr(recorder.source, "busy_s", 0.0)
     sink_busy = getattr(recorder.dest, "busy_s", 0.0)
-    verdict = judge(elapsed, source_busy, sink_busy, paused)
+    verdict = judge(elapsed, source_busy, sink_busy, paused, recorder.chunks)
     kernel = getattr(recorder, "kernel", None)
     ends = _NO_PIPELINE
     if kernel is not None:

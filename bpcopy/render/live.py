@@ -2,6 +2,8 @@
 
 It shows bytes done against the total (when known) with rate and ETA, two gauges (each
 buffer's length against its mark), pauses, drains, time paused, and RSS now and at peak.
+In a pipeline, a line under the title shows the kernel's buffer at each end against its
+capacity and the programs there (bpcopy.render.pipeline_line).
 
 How it stays out of the copy's way: no thread. A timer on the running asyncio loop
 (`loop.call_later`) reads the recorder's counters at most ten times a second and redraws
@@ -33,6 +35,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bpcopy.names import shown
+from bpcopy.render.pipeline_line import EndReading, PipelineLine, read_end
 from bpcopy.render.ttys import in_foreground
 from bpcopy.units import format_duration, format_rate, format_size
 
@@ -67,6 +70,9 @@ class LiveNumbers:
     paused_s: float
     rss: int
     peak_rss: int
+    # In a pipeline, the kernel buffer at each end (None: that end is a file or a device).
+    upstream: EndReading | None = None
+    downstream: EndReading | None = None
 
 
 class RateMeter:
@@ -254,6 +260,8 @@ def read_numbers(copy: Any, meter: RateMeter) -> LiveNumbers | None:
         paused_s=recorder.paused_total_s,
         rss=rss,
         peak_rss=max(rss, recorder.max_rss),
+        upstream=read_end(getattr(copy, "sampler", None), "upstream"),
+        downstream=read_end(getattr(copy, "sampler", None), "downstream"),
     )
 
 
@@ -294,8 +302,16 @@ def layout_for_width(numbers: LiveNumbers, width: int) -> RenderableType:
                            (f"{shown(numbers.source)} → {shown(numbers.dest)}", "dim"))
     header.no_wrap = True
     header.overflow = "ellipsis"  # long names are cut short, never wrapped
-    return Constrain(Group(header, rows[0], rate_row, *rows[1:], *events_lines(numbers, width)),
-                     width)
+    return Constrain(Group(header, *pipeline_lines(numbers), rows[0], rate_row, *rows[1:],
+                           *events_lines(numbers, width)), width)
+
+
+def pipeline_lines(numbers: LiveNumbers) -> list[RenderableType]:
+    """In a pipeline, one line: the four buffers in a row and the programs at each end."""
+    if numbers.upstream is None and numbers.downstream is None:
+        return []
+    return [PipelineLine(numbers.upstream, numbers.downstream, shown(numbers.source),
+                         shown(numbers.dest))]
 
 
 def bar_grid(label: str, bar: RenderableType, figures: str, label_width: int,

@@ -1,7 +1,8 @@
 """The HTML report: one self-contained page with the picture of a run.
 
 The page holds the charts (each buffer against its mark over time, with pauses and drains
-marked; RSS; pauses and drains so far), the summary table and the options used. Charts
+marked; in a pipeline, the kernel's buffer at each end against its capacity; RSS; pauses
+and drains so far), the summary table and the options used. Charts
 are inline SVG drawn here; styles are inline; there are no scripts, fonts or images to
 fetch, and a Content-Security-Policy says so, so it opens the same with no network.
 Every piece of text from outside (paths, errors, option values) is escaped.
@@ -20,8 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bpcopy import __version__, names
+from bpcopy.diagnostics.kernel import PIPE_BUF
+from bpcopy.render.process_names import program_name
 from bpcopy.render.summary_text import summary_rows
-from bpcopy.render.timeline import Sample, duration_of, samples_of
+from bpcopy.render.timeline import KERNEL_FIELDS, Sample, duration_of, samples_of
 from bpcopy.units import format_duration, format_rate, format_size
 
 if TYPE_CHECKING:
@@ -37,6 +40,9 @@ GRID_STEPS = 4
 COLORS = {
     "readable": "#2563eb",
     "writable": "#a21caf",
+    "upstream": "#0f766e",
+    "downstream": "#be185d",
+    "full": "#dc2626",
     "mark": "#d97706",
     "drain": "#0891b2",
     "pause": "#dc2626",
@@ -57,6 +63,7 @@ def build_html_report(outcome: Any, options: CommandOptions) -> str:
         _headline(summary),
         _charts_section(samples, summary),
         _section("Summary", _table(summary_rows(summary))),
+        _explanation_section(summary),
         _section("Options", _table(_option_rows(options))),
         _section("All numbers", _details("The summary as --json gives it",
                                          _table(_raw_rows(summary)))),
@@ -83,6 +90,8 @@ class Rule:
     label: str
     color: str
     value: float
+    label_at_left: bool = False  # for a rule close to another, whose label is at the right
+    label_above: bool = False  # even at the top of the plot (a short legend leaves room)
 
 
 @dataclass
@@ -116,7 +125,20 @@ def _charts_section(samples: Sequence[Sample], summary: dict[str, Any]) -> str:
             "milliseconds; lines run straight between samples. The summary's maxima may "
             "exceed the charted peaks when a buffer filled and emptied between two "
             "samples.</p>")
-    return _section("Timeline", note + "\n".join(charts))
+    return _section("Timeline", note + _kernel_note(summary) + "\n".join(charts))
+
+
+def _kernel_note(summary: dict[str, Any]) -> str:
+    """The whole command lines of the programs at each end (the charts name the program)."""
+    rows = []
+    for role, _ in KERNEL_FIELDS:
+        for process in (summary.get(role) or {}).get("processes") or []:
+            rows.append(f"<li>{_e(role)}: pid {_e(process['pid'])}, "
+                        f"<code>{_e(process['command'])}</code></li>")
+    if not rows:
+        return ""
+    return ("<p class=note>The programs at each end of the pipeline:</p>\n"
+            f"<ul class=note>{''.join(rows)}</ul>\n")
 
 
 def build_charts(samples: Sequence[Sample], summary: dict[str, Any],
@@ -141,6 +163,7 @@ def build_charts(samples: Sequence[Sample], summary: dict[str, Any],
               rules=[Rule("write mark", COLORS["mark"],
                           summary.get("writable_high_water_mark", 0))],
               ticks=[drains]),
+        *kernel_charts(samples, summary, duration),
         Chart("Memory: resident set size (RSS)",
               [Line("RSS", COLORS["rss"], series("rss"))], duration, format_size,
               y_from_lowest=True),
@@ -151,6 +174,48 @@ def build_charts(samples: Sequence[Sample], summary: dict[str, Any],
                              Line("drains", COLORS["drain"], series("drains"))],
                             duration, _format_count, whole_numbers=True))
     return charts
+
+
+def kernel_charts(samples: Sequence[Sample], summary: dict[str, Any],
+                  duration: float) -> list[Chart]:
+    """In a pipeline, the bytes queued in the kernel's buffer at each end watched, against
+    its capacity; for a pipe, also the level above which it counts as full."""
+    start = samples[0].t
+    charts = []
+    for role, field_name in KERNEL_FIELDS:
+        end = summary.get(role)
+        points = [(sample.t - start, float(getattr(sample, field_name)))
+                  for sample in samples if getattr(sample, field_name) is not None]
+        if not end or not points:
+            continue
+        capacity = end.get("capacity")
+        rules = []
+        if capacity:
+            exact = end.get("full_fraction") is not None
+            rules.append(Rule("capacity" if exact else "capacity (approximate)",
+                              COLORS["mark"], capacity, label_above=True))
+            if exact:
+                rules.append(Rule("full above", COLORS["full"], max(capacity - PIPE_BUF, 0),
+                                  label_at_left=True))
+        charts.append(Chart(_kernel_title(role, end),
+                            [Line(f"{role} queued", COLORS[role], points, filled=True)],
+                            duration, format_size, rules=rules))
+    return charts
+
+
+def _kernel_title(role: str, end: dict[str, Any]) -> str:
+    """Which buffer, who is at its other end, and how often it was full or empty."""
+    processes = ", ".join(f"{program_name(process['command'])} (pid {process['pid']})"
+                          for process in end.get("processes") or [])
+    direction = "from" if role == "upstream" else "to"
+    title = (f"{role.capitalize()} kernel buffer: the {end.get('kind', 'pipe')} {direction} "
+             f"{processes or 'a process not visible'}")
+    shares = [f"{name} {fraction * 100:.0f}%" for name, fraction in
+              (("full", end.get("full_fraction")), ("empty", end.get("empty_fraction")))
+              if fraction is not None]
+    if shares:
+        title += f"; {' and '.join(shares)} of the time"
+    return title
 
 
 def _format_count(value: float) -> str:
@@ -254,11 +319,13 @@ def _line_svg(line: Line, scale: _Scale) -> str:
 def _rule_svg(rule: Rule, scale: _Scale, format_value: Callable[[float], str]) -> str:
     y = scale.y(rule.value)
     # The label sits above the line, or below it when the line runs along the top.
-    label_y = y - 5 if y - 5 > scale.top + 12 else y + 15
+    label_y = y - 5 if rule.label_above or y - 5 > scale.top + 12 else y + 15
+    label_x, anchor = ((scale.left + 4, "start") if rule.label_at_left
+                       else (scale.right - 4, "end"))
     return (f'<line x1="{scale.left}" x2="{scale.right}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="{rule.color}" stroke-width="1.5" stroke-dasharray="6 4"/>'
-            f'<text class=rule x="{scale.right - 4}" y="{label_y:.1f}" fill="{rule.color}">'
-            f'{_e(rule.label)} {_e(format_value(rule.value))}</text>')
+            f'<text class=rule x="{label_x}" y="{label_y:.1f}" fill="{rule.color}" '
+            f'text-anchor="{anchor}">{_e(rule.label)} {_e(format_value(rule.value))}</text>')
 
 
 def _ticks_svg(ticks: Ticks, scale: _Scale, row: int) -> str:
@@ -323,8 +390,19 @@ def _option_text(name: str, value: Any) -> str:
     return str(value)
 
 
+def _explanation_section(summary: dict[str, Any]) -> str:
+    """--explain's account, as the terminal shows it (empty without --explain)."""
+    lines = summary.get("explanation")
+    if not lines:
+        return ""
+    return _section("The run in Node's words",
+                    f"<pre class=explanation>{_e(chr(10).join(lines))}</pre>")
+
+
 def _raw_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(key, "null" if value is None else str(value)) for key, value in summary.items()]
+    # The account has its own section; the table keeps to the numbers.
+    return [(key, "null" if value is None else str(value)) for key, value in summary.items()
+            if key != "explanation"]
 
 
 def _table(rows: Sequence[tuple[str, str]]) -> str:
@@ -416,7 +494,7 @@ svg .grid { stroke: #eef2f7; }
 svg text { font: 12px system-ui, sans-serif; fill: #475569; }
 svg .title { font-weight: 600; font-size: 13px; fill: #1f2937; }
 svg .ylabel { text-anchor: end; }
-svg .rule { text-anchor: end; font-weight: 600; }
+svg .rule { font-weight: 600; }
 table { border-collapse: collapse; background: #fff; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: 5px 10px;
          border-bottom: 1px solid #e2e8f0; }
@@ -424,5 +502,8 @@ th { width: 180px; font-weight: 600; white-space: nowrap; }
 td { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px;
      overflow-wrap: anywhere; }
 details summary { cursor: pointer; color: #334155; margin-bottom: 8px; }
+pre.explanation { font: 13px/1.45 ui-monospace, "DejaVu Sans Mono", monospace;
+                  background: #fff; border: 1px solid #e2e8f0; padding: 12px 16px;
+                  overflow-x: auto; }
 footer { color: #94a3b8; font-size: 12px; padding: 24px; }
 """

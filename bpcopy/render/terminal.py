@@ -1,7 +1,8 @@
 """The end-of-copy summary for a terminal: the summary table, then the picture of the run.
 
 The picture is a timeline in text: the readable and the writable buffer over time against
-their marks, the drains and pauses per slice of time, and RSS, on one shared time axis.
+their marks, in a pipeline the kernel's buffer at each end against its capacity, the
+drains and pauses per slice of time, and RSS, on one shared time axis.
 It uses up to 120 columns and fits any terminal down to 20: below 60 columns labels and
 sizes are abbreviated (64.0K for 64.0 KiB), never wrapped.
 
@@ -26,7 +27,14 @@ from rich.table import Table
 from rich.text import Text
 
 from bpcopy.render.summary_text import short_size, summary_rows
-from bpcopy.render.timeline import Column, Sample, duration_of, fold_into_columns, samples_of
+from bpcopy.render.timeline import (
+    KERNEL_FIELDS,
+    Column,
+    Sample,
+    duration_of,
+    fold_into_columns,
+    samples_of,
+)
 from bpcopy.units import format_duration, format_size
 
 MIN_WIDTH = 20
@@ -36,6 +44,8 @@ LABEL_WIDTH = 10  # room for "1023.9 KiB" beside a chart row
 NARROW_LABEL_WIDTH = 8  # room for "readable" and "1023.9K"
 MIN_PLOT_WIDTH = 8
 BUFFER_ROWS = 4  # 32 levels of eighth blocks
+KERNEL_ROWS = 2  # 16 levels: a kernel buffer is mostly full or empty, rarely between
+NARROW_KERNEL_LABELS = {"upstream": "upstream", "downstream": "down"}  # 8 cells at most
 RSS_ROWS = 3
 BLOCKS = " ▁▂▃▄▅▆▇█"
 MARK_CELL = "┄"
@@ -43,6 +53,8 @@ MARK_CELL = "┄"
 STYLE = {
     "readable": "blue",
     "writable": "magenta",
+    "upstream": "bright_blue",  # the pipe that feeds the readable
+    "downstream": "bright_magenta",  # the pipe the writable feeds
     "over_mark": "bright_red",
     "mark": "yellow",
     "drains": "cyan",
@@ -169,6 +181,7 @@ def timeline_lines(samples: Sequence[Sample], summary: dict[str, Any], width: in
     lines += buffer_chart("writable", [c.peak_writable for c in columns],
                           summary.get("writable_high_water_mark", 0), STYLE["writable"], sampled,
                           layout)
+    lines += kernel_charts(columns, summary, layout)
     lines.append(event_row("drains", [c.drains for c in columns], STYLE["drains"], layout))
     lines.append(event_row("pauses", [c.pauses for c in columns], STYLE["pauses"], layout))
     lines += rss_chart(columns, layout)
@@ -183,6 +196,27 @@ def fitted(width: int, *candidates: str, style: str = STYLE["axis"]) -> Text:
     short with an ellipsis: a note is abbreviated, never wrapped."""
     chosen = next((text for text in candidates if len(text) <= width), candidates[-1])
     return Text(chosen, style=style, no_wrap=True, overflow="ellipsis")
+
+
+def kernel_charts(columns: list[Column], summary: dict[str, Any], layout: Layout = WIDE
+                  ) -> list[Text]:
+    """In a pipeline, the bytes queued in the kernel's buffer at each end watched, against
+    its capacity (the summary's `upstream` and `downstream`); nothing for a file or device.
+    A column with no reading (before the sampler's first) is drawn faint, as empty."""
+    lines: list[Text] = []
+    for role, _ in KERNEL_FIELDS:
+        end = summary.get(role)
+        peaks = [getattr(column, f"peak_{role}") for column in columns]
+        if not end or all(peak is None for peak in peaks):
+            continue
+        values = [peak or 0 for peak in peaks]
+        capacity = end.get("capacity") or max(values)
+        measured = [column.sampled and peak is not None
+                    for column, peak in zip(columns, peaks, strict=True)]
+        name = NARROW_KERNEL_LABELS[role] if layout.narrow else role
+        lines += buffer_chart(name, values, capacity, STYLE[role], measured, layout,
+                              rows=KERNEL_ROWS)
+    return lines
 
 
 def unsampled_note(sampled: list[bool], width: int = MAX_WIDTH) -> list[Text]:
@@ -234,28 +268,29 @@ def legend_line(duration: float, plot_width: int, width: int = MAX_WIDTH) -> Tex
 
 
 def buffer_chart(name: str, values: list[int], mark: int, style: str,
-                 sampled: list[bool] | None = None, layout: Layout = WIDE) -> list[Text]:
+                 sampled: list[bool] | None = None, layout: Layout = WIDE,
+                 rows: int = BUFFER_ROWS) -> list[Text]:
     """Eighth-block bars of a buffer's length, the mark drawn where the bars leave room.
 
     Columns not `sampled` are drawn faint: they are a guess between two samples.
     """
     sampled = sampled or [True] * len(values)
     scale = max(mark, max(values, default=0), 1)
-    mark_row = min(max(math.ceil(mark / scale * BUFFER_ROWS) - 1, 0), BUFFER_ROWS - 1)
-    labels = _buffer_labels(name, scale, mark, mark_row, layout)
+    mark_row = min(max(math.ceil(mark / scale * rows) - 1, 0), rows - 1)
+    labels = _buffer_labels(name, scale, mark, mark_row, layout, rows)
     lines = []
-    for row in reversed(range(BUFFER_ROWS)):
+    for row in reversed(range(rows)):
         line = _label(labels.get(row, ""), layout)
         for value, measured in zip(values, sampled, strict=True):
-            cell, cell_style = _buffer_cell(value, row, scale, mark_row, style)
+            cell, cell_style = _buffer_cell(value, row, scale, mark_row, style, rows)
             line.append(cell, style=cell_style if measured else _faint(cell_style))
         lines.append(line)
     return lines
 
 
-def _buffer_cell(value: int, row: int, scale: int, mark_row: int, style: str
-                 ) -> tuple[str, str]:
-    fill = _eighths(value, scale, BUFFER_ROWS) - row * 8
+def _buffer_cell(value: int, row: int, scale: int, mark_row: int, style: str,
+                 rows: int = BUFFER_ROWS) -> tuple[str, str]:
+    fill = _eighths(value, scale, rows) - row * 8
     if fill > 0:
         return BLOCKS[min(fill, 8)], STYLE["over_mark"] if row > mark_row else style
     if row == mark_row:
@@ -264,13 +299,14 @@ def _buffer_cell(value: int, row: int, scale: int, mark_row: int, style: str
 
 
 def _buffer_labels(name: str, scale: int, mark: int, mark_row: int,
-                   layout: Layout = WIDE) -> dict[int, str]:
-    """The top row says the scale, the mark's row its size, a free row the buffer's name."""
-    top = BUFFER_ROWS - 1
+                   layout: Layout = WIDE, rows: int = BUFFER_ROWS) -> dict[int, str]:
+    """The top row says the scale, the mark's row its size, a free row the buffer's name
+    (with no row free, the name takes the mark's row: the mark's line still shows)."""
+    top = rows - 1
     labels = {top: layout.size(scale)}
     if mark_row != top:
         labels[mark_row] = layout.size(mark)
-    name_row = next(row for row in reversed(range(BUFFER_ROWS)) if row not in labels)
+    name_row = next((row for row in reversed(range(rows)) if row not in labels), mark_row)
     labels[name_row] = name
     return labels
 

@@ -1,9 +1,11 @@
 """Timeline arithmetic shared by the charts: a run's samples, folded into time columns.
 
 A sample is the recorder's `Sample` (bpcopy.diagnostics.recorder): the time, both buffer
-lengths, RSS, and the drains and pauses so far. A timer takes them every few milliseconds
-(less often on a long copy, whose timeline thins itself out), so a column narrower than
-that spacing can hold none; such a column is drawn between its neighbours.
+lengths, RSS, and the drains and pauses so far; in a pipeline, also the bytes queued in the
+kernel's buffer at each end (None where that end is not watched or was not read). A timer
+takes them every few milliseconds (less often on a long copy, whose timeline thins itself
+out), so a column narrower than that spacing can hold none; such a column is drawn
+between its neighbours.
 
 `samples_of` is how every chart (the terminal's and the HTML report's) gets them.
 This module knows numbers only: not streams, not rich, not HTML.
@@ -11,13 +13,17 @@ This module knows numbers only: not streams, not rich, not HTML.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bpcopy.diagnostics.recorder import Sample
 
-__all__ = ["Column", "Sample", "duration_of", "fold_into_columns", "samples_of"]
+__all__ = ["KERNEL_FIELDS", "Column", "Sample", "duration_of", "fold_into_columns",
+           "samples_of"]
+
+# The kernel buffers a sample may carry, by role: (role, the Sample's field).
+KERNEL_FIELDS = (("upstream", "upstream_queued"), ("downstream", "downstream_queued"))
 
 
 def samples_of(outcome: Any) -> list[Sample]:
@@ -42,6 +48,9 @@ class Column:
     drains: int
     pauses: int
     sampled: bool = True
+    # Kernel buffers in a pipeline: the most bytes seen queued (None: no reading here).
+    peak_upstream: int | None = None
+    peak_downstream: int | None = None
 
 
 def duration_of(samples: Sequence[Sample]) -> float:
@@ -90,6 +99,8 @@ def _summarise(grouped: list[list[Sample]], midpoints: list[float]) -> list[Colu
             rss=group[-1].rss,
             drains=group[-1].drains - previous.drains,
             pauses=group[-1].pauses - previous.pauses,
+            peak_upstream=_peak(sample.upstream_queued for sample in group),
+            peak_downstream=_peak(sample.downstream_queued for sample in group),
         ))
         previous = group[-1]
     return result
@@ -104,5 +115,17 @@ def _between(before: Sample, after: Sample, t: float) -> Column:
         start = getattr(before, field)
         return round(start + (getattr(after, field) - start) * share)
 
+    def kernel_towards(field: str) -> int | None:
+        start, end = getattr(before, field), getattr(after, field)
+        if start is None or end is None:
+            return start if end is None else end
+        return round(start + (end - start) * share)
+
     return Column(towards("readable_length"), towards("writable_length"), towards("rss"),
-                  0, 0, sampled=False)
+                  0, 0, sampled=False, peak_upstream=kernel_towards("upstream_queued"),
+                  peak_downstream=kernel_towards("downstream_queued"))
+
+
+def _peak(readings: Iterable[int | None]) -> int | None:
+    """The largest reading, ignoring moments without one (None when there were none)."""
+    return max((reading for reading in readings if reading is not None), default=None)

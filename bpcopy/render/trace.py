@@ -137,22 +137,29 @@ class TableTrace(TraceRecords):
     yellow, pauses red, resumes green and drains cyan.
 
     It fits the terminal it writes to: the full table when there is room (or when the
-    output is a file), the compact one otherwise."""
+    output is a file), the compact one otherwise. With `why` (a
+    bpcopy.diagnostics.reasons.Reasons, for --explain), a last column gives each
+    record's reason."""
 
-    def __init__(self, out: IO[str], color: bool = False, width: int | None = None) -> None:
+    def __init__(self, out: IO[str], color: bool = False, width: int | None = None,
+                 why: Any = None) -> None:
         self.out = out
         self.color = color
+        self.why = why
         width = width if width is not None else _terminal_width(out)
         self.columns = (COMPACT_TABLE_COLUMNS if width is not None and width < FULL_TABLE_WIDTH
                         else TABLE_COLUMNS)
         self._picks = tuple(_column_index(name) for name, _ in self.columns)
         header = " ".join(f"{name:>{width}}" for name, width in self.columns)
+        if why is not None:
+            header += "  why"
         out.write((f"\x1b[1m{header}\x1b[0m" if color else header) + "\n")
 
-    def _row(self, cells: tuple[Any, ...], style: str | None) -> None:
-        # Trailing blanks would wrap into empty lines on a terminal just too narrow.
+    def _row(self, cells: tuple[Any, ...], style: str | None, why: str = "") -> None:
         line = " ".join(f"{cells[index]!s:>{width}}" for index, (_, width)
-                        in zip(self._picks, self.columns, strict=True)).rstrip()
+                        in zip(self._picks, self.columns, strict=True))
+        # Trailing blanks would wrap into empty lines on a terminal just too narrow.
+        line = f"{line}  {why}".rstrip() if why else line.rstrip()
         if self.color and style:
             line = f"\x1b[{style}m{line}\x1b[0m"
         self.out.write(line + "\n")
@@ -162,7 +169,8 @@ class TableTrace(TraceRecords):
               pauses: int, rss: int) -> None:
         self._row((f"{t:.6f}", "chunk", seq, size, _yes_no(write_ok), readable_length,
                    writable_length, _yes_no(need_drain), _yes_no(paused), drains, pauses,
-                   _mib(rss)), None if write_ok else "33")
+                   _mib(rss)), None if write_ok else "33",
+                  self.why.chunk(write_ok, writable_length, paused) if self.why else "")
 
     def kernel(self, t: float, upstream_queued: int | None,
                downstream_queued: int | None) -> None:
@@ -174,6 +182,8 @@ class TableTrace(TraceRecords):
     def event(self, name: str, t: float, fields: dict[str, Any]) -> None:
         style = {"pause": "31", "resume": "32", "drain": "36", "error": "1;31"}.get(name)
         if name == "error":
+            if self.why is not None:
+                self.why.event(name)
             message = names.text(str(fields.get("message", "")))
             self.out.write(f"{t:>10.6f} {'error':>6} {message}\n"
                            if not self.color else
@@ -182,7 +192,18 @@ class TableTrace(TraceRecords):
             return
         self._row((f"{t:.6f}", name, "", _total(fields.get("bytes", "")), "",
                    fields.get("readable_length", ""), fields.get("writable_length", ""), "",
-                   "", fields.get("drains", ""), fields.get("pauses", ""), ""), style)
+                   "", fields.get("drains", ""), fields.get("pauses", ""), ""), style,
+                  self._why_event(name, fields) if self.why else "")
+
+    def _why_event(self, name: str, fields: dict[str, Any]) -> str:
+        why = self.why
+        if name == "pause":
+            return why.pause()
+        if name == "resume":
+            return why.resume()
+        if name == "drain":
+            return why.drain(fields.get("writable_length", 0), fields.get("readable_length", 0))
+        return why.event(name)
 
 
 def _column_index(name: str) -> int:
@@ -223,9 +244,11 @@ def _mib(rss: int) -> str:
     return f"{rss / 1048576:.1f}M" if rss else ""
 
 
-def make_trace(format_name: str, out: IO[str], color: bool = False) -> Any:
+def make_trace(format_name: str, out: IO[str], color: bool = False, why: Any = None) -> Any:
+    """A trace writer. `why` (--explain's reasons) adds the table's last column; JSON
+    Lines and CSV records keep exactly their fields."""
     if format_name == "jsonl":
         return JsonLinesTrace(out)
     if format_name == "csv":
         return CsvTrace(out)
-    return TableTrace(out, color=color)
+    return TableTrace(out, color=color, why=why)

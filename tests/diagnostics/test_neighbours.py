@@ -277,3 +277,35 @@ def test_a_writer_in_packet_mode_marks_the_upstream_pipe(children):
     finally:
         os.close(read_end)
         os.close(write_end)
+
+
+def test_a_shell_that_replaces_itself_is_named_by_the_program_it_became(tmp_path):
+    """`sh -c 'exec prog'` holds the pipe as sh first, then as prog, under one pid."""
+    read_end, write_end = os.pipe()
+    ready = tmp_path / "ready"
+    shell = subprocess.Popen(
+        ["sh", "-c", f"while [ ! -e '{ready}' ]; do sleep 0.01; done; exec sleep 30"],
+        stdout=write_end)
+    os.close(write_end)
+    try:
+        end = watch_end(read_end, "upstream")
+        neighbours = Neighbours([end])
+        neighbours.scan()
+        side = neighbours.side(end)
+        assert [p["command"].split()[0] for p in side.processes()] == ["sh"]
+        ready.touch()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            for _ in range(SLOW_READINGS_EVERY):
+                neighbours.sample()
+            if side.processes()[0]["command"] == "sleep 30":
+                break
+            time.sleep(0.02)
+        assert side.processes()[0]["command"] == "sleep 30"
+        assert side.processes()[0]["pid"] == shell.pid
+        neighbours.close()
+        end.close()
+    finally:
+        shell.kill()
+        shell.wait()
+        os.close(read_end)

@@ -12,8 +12,7 @@ import subprocess
 import time
 
 import pytest
-
-from tests.e2e.e2e_helpers import BPCOPY, cli, make_file, spawn
+from e2e_helpers import BPCOPY, cli, make_file, spawn
 
 
 def test_a_trace_file_named_like_the_source_is_refused_and_the_source_kept(tmp_path):

@@ -1,7 +1,9 @@
-"""The same numbers as Node: bpcopy's trace against `node trace.js` on the same files.
+"""The same numbers as Node: bpcopy's trace against Node's own streams on the same files.
 
-The matrix runs bpcopy in-process (the same Copy the CLI runs, with the jsonl trace
-writer) to stay quick; the tutorial's examples run the real CLI.
+Node's side is tests/node/oracle.js, run by the `node` on PATH; only the tests marked
+`node` need it, and they skip without it. The matrix runs bpcopy in-process (the same
+Copy the CLI runs, with the jsonl trace writer) to stay quick; the tutorial's examples
+run the real CLI.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from bpcopy.copy import CopyOptions, run_copy
 from bpcopy.render.trace import JsonLinesTrace
 
 NODE = shutil.which("node")
-TRACE_JS = Path("/work/shared/reference/node/trace.js")
+NODE_DIR = Path(__file__).resolve().parent.parent / "node"
+ORACLE_JS = NODE_DIR / "oracle.js"
+TUTORIAL_64_BYTES = NODE_DIR / "in64.txt"  # the tutorial's pump input: 0-9a-f, four times
 CHUNK_FIELDS = ("seq", "bytes", "write_ok", "readable_length", "writable_length",
                 "need_drain", "paused", "drains", "pauses")
 # Node's readable_length at 'drain' depends on which of its thread-pool read and write
@@ -28,17 +32,17 @@ DRAIN_FIELDS = ("drains", "writable_length")
 SUMMARY_FIELDS = ("chunks", "bytes", "pauses", "drains", "max_readable_length",
                   "max_writable_length")
 
-pytestmark = [
-    pytest.mark.node,
-    pytest.mark.skipif(NODE is None or not TRACE_JS.exists(),
-                       reason="node (and the reference trace.js) needed"),
-]
+needs_node = pytest.mark.skipif(NODE is None, reason="node is not on PATH")
 
 
 def node_trace(src: Path, dst: Path, mark: int, mode: str) -> list[dict]:
-    result = subprocess.run([NODE, str(TRACE_JS), str(src), str(dst), str(mark), mode],
-                            capture_output=True, timeout=HANG_TIMEOUT_S, check=True)
-    return jsonl_records(result.stdout.decode())
+    """Node's records for copying src to dst with both marks at `mark`."""
+    result = subprocess.run([NODE, str(ORACLE_JS), str(src), str(dst), str(mark), mode],
+                            capture_output=True, timeout=HANG_TIMEOUT_S, check=False)
+    assert result.returncode == 0, result.stderr.decode()
+    records = jsonl_records(result.stdout.decode())
+    assert records and records[-1]["event"] == "summary", result.stdout.decode()
+    return records
 
 
 def bpcopy_trace(src: Path, dst: Path, mark: int, mode: str) -> tuple[list[dict], dict]:
@@ -64,6 +68,8 @@ def cases() -> list[tuple[int, int]]:
     return found
 
 
+@pytest.mark.node
+@needs_node
 @pytest.mark.parametrize("mode", ["pump", "pipe"])
 @pytest.mark.parametrize(("mark", "size"), cases())
 def test_chunk_drain_and_summary_numbers_match_node(tmp_path: Path, mark: int, size: int,
@@ -80,6 +86,8 @@ def test_chunk_drain_and_summary_numbers_match_node(tmp_path: Path, mark: int, s
                                                        for k in SUMMARY_FIELDS}
 
 
+@pytest.mark.node
+@needs_node
 def test_cli_trace_matches_node_for_a_pipe_copy(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.write_bytes(random.Random(1).randbytes(50_000))
@@ -124,16 +132,28 @@ def test_tutorial_write_of_hello_with_mark_4_returns_false_then_drains(tmp_path:
 
 
 def test_tutorial_pump_over_64_bytes_with_marks_4_and_4(tmp_path: Path) -> None:
-    src = Path("/work/shared/reference/node/in64.txt")
-    if not src.exists() or src.stat().st_size != 64:
-        src = tmp_path / "in64.txt"
-        src.write_bytes(bytes(range(64)))
-    result = cli(src, tmp_path / "out", "--json", "--read-hwm", "4", "--write-hwm", "4")
+    assert TUTORIAL_64_BYTES.stat().st_size == 64
+    result = cli(TUTORIAL_64_BYTES, tmp_path / "out", "--json", "--read-hwm", "4",
+                 "--write-hwm", "4")
     assert result.returncode == 0
+    assert (tmp_path / "out").read_bytes() == TUTORIAL_64_BYTES.read_bytes()
     summary = summary_of(result)
     assert (summary["chunks"], summary["pauses"], summary["drains"]) == (16, 16, 16)
     assert summary["max_writable_length"] == 4
-    theirs = node_trace(src, tmp_path / "node-out", 4, "pump")
-    node_summary = next(r for r in theirs if r["event"] == "summary")
-    assert (node_summary["chunks"], node_summary["pauses"], node_summary["drains"]) == (16, 16,
-                                                                                       16)
+
+
+@pytest.mark.node
+@needs_node
+def test_tutorial_pump_over_64_bytes_matches_node_chunk_by_chunk(tmp_path: Path) -> None:
+    trace = tmp_path / "trace.jsonl"
+    result = cli(TUTORIAL_64_BYTES, tmp_path / "out", "--json", "-H", "4",
+                 "--trace-format", "jsonl", "--trace-file", trace)
+    assert result.returncode == 0
+    theirs = node_trace(TUTORIAL_64_BYTES, tmp_path / "node-out", 4, "pump")
+    node_summary = theirs[-1]
+    assert (node_summary["chunks"], node_summary["pauses"], node_summary["drains"]) == (
+        16, 16, 16)
+    ours = jsonl_records(trace.read_text())
+    assert pick(ours, "chunk", CHUNK_FIELDS) == pick(theirs, "chunk", CHUNK_FIELDS)
+    assert {k: summary_of(result)[k] for k in SUMMARY_FIELDS} == {k: node_summary[k]
+                                                                  for k in SUMMARY_FIELDS}

@@ -9,8 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from tests.e2e.e2e_helpers import BPCOPY, make_file
+from e2e_helpers import BPCOPY, make_file
 
 ODD_NAMES = {
     "not UTF-8": b"\xff",

@@ -159,7 +159,10 @@ def test_a_named_fifo_is_a_fifo_and_its_writer_is_named(tmp_path):
     os.mkfifo(fifo)
     writer = subprocess.Popen(["sh", "-c", f"head -c 256K /dev/zero > '{fifo}'"])
     try:
-        result = subprocess.run([*BPCOPY, fifo, os.devnull, "--json"], capture_output=True,
+        # A quarter of a second of copying: the shell opens the FIFO and only then
+        # becomes head, and the later looks must see that.
+        result = subprocess.run([*BPCOPY, fifo, os.devnull, "--json", "--sink-rate", "1MiB/s"],
+                                capture_output=True,
                                 timeout=HANG_TIMEOUT_S, check=False)
     finally:
         writer.wait(HANG_TIMEOUT_S)

@@ -18,8 +18,7 @@ import time
 import uuid
 
 import pytest
-
-from tests.e2e.e2e_helpers import BPCOPY, make_file
+from e2e_helpers import BPCOPY, make_file
 
 HIDE_CURSOR = b"\x1b[?25l"
 

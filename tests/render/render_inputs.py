@@ -54,3 +54,27 @@ def outcome_of(summary: dict, samples: list) -> SimpleNamespace:
     """A stand-in for bpcopy.copy.CopyOutcome: what the renderers read of it."""
     timeline = SimpleNamespace(samples=samples)
     return SimpleNamespace(summary=summary, recorder=SimpleNamespace(timeline=timeline))
+
+
+def pipeline_samples() -> list[Sample]:
+    """The hand-built run in a pipeline: the pipe from the producer full in the first
+    second and nearly empty after; the pipe to the consumer filling steadily. The first
+    sample has no kernel reading (the sampler starts just after the recorder)."""
+    samples = []
+    for index, sample in enumerate(hand_built_samples()):
+        if index == 0:
+            samples.append(sample)
+            continue
+        upstream = MARK if sample.t < 1.0 else 512
+        downstream = min(int(sample.t * MARK), MARK)
+        samples.append(sample._replace(upstream_queued=upstream, downstream_queued=downstream))
+    return samples
+
+
+def pipe_end(kind: str = "pipe", capacity: int = MARK, processes=None, **changes) -> dict:
+    """The summary's `upstream` or `downstream` object."""
+    end = {"kind": kind, "capacity": capacity, "max_queued": capacity,
+           "full_fraction": 0.5 if kind != "socket" else None, "empty_fraction": 0.0,
+           "processes": processes or []}
+    end.update(changes)
+    return end

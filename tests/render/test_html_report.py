@@ -121,3 +121,21 @@ def distinct_pixel_bytes(png: Path) -> int:
             compressed += data[position + 8:position + 8 + length]
         position += 12 + length
     return len(set(zlib.decompress(compressed)))
+
+
+def test_the_account_of_explain_is_a_section_of_its_own_and_escaped(tmp_path):
+    account = ["How this copy went, in Node's words", "", "The set-up",
+               "  write() returns false once writableLength reaches 4 <mark>"]
+    outcome = outcome_of(hand_built_summary(explanation=account), hand_built_samples())
+    path = tmp_path / "report.html"
+    write_html_report(path, outcome, OPTIONS)
+    page = parse(path)
+    text = "".join(page.text)
+    assert "The run in Node's words" in text
+    assert "write() returns false once writableLength reaches 4 <mark>" in text  # as text
+    assert "<mark>" not in path.read_text(encoding="utf-8")  # escaped, not a tag
+    assert "mark" not in page.tags
+
+
+def test_without_explain_the_report_has_no_account(report_path):
+    assert "The run in Node's words" not in report_path.read_text(encoding="utf-8")
