@@ -79,6 +79,9 @@ class DefaultMark:
 @click.option("-n", "--no-clobber", is_flag=True, help="Refuse to overwrite an existing DST.")
 @click.option("-f", "--force", is_flag=True,
               help="Replace an existing DST even if it is read-only to you.")
+@click.option("--sparse", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="Zero chunks become holes in DST: auto when SRC has "
+              "holes, always, or never (as cp --sparse).")
 @click.option("--verify", is_flag=True, help="Compare sha256 of the bytes read and written.")
 @click.option("--assert-max-rss", type=SIZE, help="CI guard: exit 3 if peak RSS exceeds this.")
 @click.option("--assert-max-buffered", type=SIZE,
@@ -208,7 +211,8 @@ def copy_with_views(options: CommandOptions, trace: Any, color: bool) -> Any:
         source_rate=options.source_rate, seed=options.seed,
         sink_fail_after=options.sink_fail_after, sink_short_writes=options.sink_short_writes,
         fsync=options.fsync, no_clobber=options.no_clobber, force=options.force,
-        verify=options.verify, trace=trace, pipe_size=options.pipe_size,
+        verify=options.verify, sparse=options.sparse, trace=trace,
+        pipe_size=options.pipe_size,
         measure_rss=options.needs_summary or options.assert_max_rss is not None,
     )
 
@@ -254,18 +258,28 @@ def run_loop(coroutine: Any, selector_class: Any) -> Any:
 
 
 def refuse_overwriting_the_copy(options: CommandOptions) -> None:
-    """A trace or report written over SRC or DST would destroy the data being copied."""
-    from bpcopy.endpoints.places import resolve_destination_path, same_file
+    """A trace or report written over SRC, DST or the stdout the data goes to would
+    destroy the data being copied; a report that cannot be written is found now, not
+    after a long copy."""
+    from bpcopy.endpoints.places import (
+        aliased_data,
+        resolve_destination_path,
+        unwritable_reason,
+    )
 
     try:
         dest = resolve_destination_path(options.source, options.dest)
     except Exception:  # the copy itself reports a bad destination, in its own words
-        return
+        dest = options.dest
     for option, path in (("--trace-file", options.trace_file), ("--report", options.report)):
-        for role, other in (("source", options.source), ("destination", dest)):
-            if path and same_file(path, other):
-                raise click.BadParameter(f"{quote(path)} is the copy's {role}",
-                                         param_hint=f"'{option}'")
+        role = path and aliased_data(path, options.source, dest)
+        if role:
+            raise click.BadParameter(f"{quote(path)} is the copy's {role}; writing there "
+                                     "would corrupt the data", param_hint=f"'{option}'")
+    problem = options.report and unwritable_reason(options.report)
+    if problem:
+        raise click.BadParameter(f"cannot write {quote(options.report)}: {problem}",
+                                 param_hint="'--report'")
 
 
 def wants_color(choice: str, stream: IO[str]) -> bool:

@@ -32,19 +32,23 @@ from bpcopy.diagnostics.pipeline import PipelineUnwatchable, watch_pipeline
 from bpcopy.diagnostics.recorder import Recorder
 from bpcopy.diagnostics.summary import build_summary
 from bpcopy.endpoints import faults
-from bpcopy.endpoints.fd import FdReadable, FdWritable
+from bpcopy.endpoints.fd import FdReadable, FdWritable, HoleWriter
 from bpcopy.endpoints.pacing import Pacer
 from bpcopy.endpoints.places import (
     CopyError,
     Destination,
     Source,
+    cannot_open,
     open_destination,
     open_source,
+    out_of_descriptors,
     refuse_same_fifo,
+    require_descriptors,
     resolve_destination_path,
+    wants_holes,
 )
 from bpcopy.names import quote
-from bpcopy.pump import connect
+from bpcopy.pump import BufferLimitExceeded, connect
 from bpcopy.signals import EndingSignals, Interrupted
 from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
 
@@ -76,6 +80,7 @@ class CopyOptions(NamedTuple):
     no_clobber: bool = False
     force: bool = False
     verify: bool = False
+    sparse: str = "auto"  # auto | always | never, as cp's --sparse
     trace: Any = None  # a trace writer (bpcopy.render.trace), or None
     measure_rss: bool = True  # RSS at start and end, for the summary
     settle_ticks: int = 3
@@ -281,13 +286,16 @@ class Copy:
             marks=(self.readable.readable_high_water_mark,
                    self.writable.writable_high_water_mark),
             start_rss=self.start_rss, peak_rss=end_rss,
-            error=None if error is None else describe(error), extra=extra)
+            error=None if error is None else describe(error), extra=extra,
+            sink_fell_behind=isinstance(error, BufferLimitExceeded))
         return CopyOutcome(summary, error, exit_code_for(error), self.recorder)
 
 
 def _build_streams(options: CopyOptions, ends: Ends) -> tuple[FdReadable, FdWritable]:
     """The two streams over the ends, with simulated slowness and faults as asked."""
-    device_write: Any = os.write
+    holes = HoleWriter() if wants_holes(ends.source, ends.destination,
+                                        options.sparse) else None
+    device_write: Any = holes or os.write
     if options.sink_short_writes:
         device_write = faults.short_writes(device_write, options.seed)
     if options.sink_fail_after is not None:
@@ -297,7 +305,7 @@ def _build_streams(options: CopyOptions, ends: Ends) -> tuple[FdReadable, FdWrit
         pacer=Pacer(options.source_delay, options.source_rate, 0.0, options.seed))
     writable = FdWritable(
         ends.destination.fd, ends.destination.name, options.write_hwm, close=False,
-        device_write=device_write,
+        device_write=device_write, holes=holes,
         pacer=Pacer(options.sink_delay, options.sink_rate, options.sink_jitter, options.seed))
     return readable, writable
 
@@ -400,10 +408,18 @@ def run_copy(options: CopyOptions,
         copy = None
         try:
             copy = Copy(options, ends, signals=signals, rss=rss, start_rss=start_rss)
+            # Under a small ulimit -n, say so now rather than from a half-built loop.
+            require_descriptors(3, "the event loop (epoll and its wake-up socket pair)")
             if run_on_loop is None:
                 return asyncio.run(copy.run())
             return run_on_loop(copy)
-        except Interrupted as error:  # before run() had the signals delivered to it
+        except (Interrupted, CopyError, OSError) as error:
+            # Interrupted: before run() had the signals delivered to it. CopyError and
+            # OSError: out of descriptors (ulimit -n); one line, and clean up.
+            if isinstance(error, OSError):
+                if not out_of_descriptors(error):
+                    raise
+                error = cannot_open(error)
             if copy is None:
                 ends.abandon()
             else:

@@ -43,6 +43,7 @@ class CommandOptions(NamedTuple):
     no_clobber: bool
     force: bool
     verify: bool
+    sparse: str
     assert_max_rss: int | None
     assert_max_buffered: int | None
     pipe_size: int | None

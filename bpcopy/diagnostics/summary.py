@@ -4,8 +4,10 @@ The summary is a flat dict whose keys are a contract (the --json output):
   bytes, chunks, elapsed_s, throughput_bps, pauses, resumes, drains,
   max_readable_length, max_writable_length, paused_s, start_rss, peak_rss,
   readable_high_water_mark, writable_high_water_mark, mode, verdict, ok, error,
-  max_buffered, source_busy_s, sink_busy_s, upstream, downstream
-followed by extras (source, destination, sha256 with --verify, ...). `build_summary` is
+  max_buffered, bytes_written, source_busy_s, sink_busy_s, upstream, downstream
+followed by extras (source, destination, sha256 with --verify, ...). `bytes` is what was
+read (the number Node's trace agrees on); `bytes_written` is what the destination took,
+less when the copy stopped early (a full disk, --max-buffer). `build_summary` is
 the one place that shape is built, for a copy that ran and for one that never started.
 
 The verdict judges by time, not by pause counts: with chunks as large as the mark, even
@@ -55,8 +57,12 @@ def too_short_verdict(elapsed_s: float, chunks: int) -> str:
 
 
 def judge(elapsed_s: float, source_busy_s: float, sink_busy_s: float,
-          paused_s: float, chunks: int | None = None) -> str:
+          paused_s: float, chunks: int | None = None,
+          sink_fell_behind: bool = False) -> str:
     """One line starting with sink-bound, source-bound or neither, then why."""
+    if sink_fell_behind:  # the error says so already; the verdict must not contradict it
+        return ("sink-bound: the destination fell behind, and its buffer grew past "
+                "--max-buffer")
     if elapsed_s <= 0:
         return "neither: the copy took no measurable time"
     if chunks is not None and too_short_to_judge(elapsed_s):
@@ -82,36 +88,42 @@ def _percent(share: float) -> str:
 
 
 def build_summary(recorder: Any, *, mode: str, marks: tuple[int, int], start_rss: int,
-                  peak_rss: int, error: str | None, extra: dict[str, Any] | None = None
-                  ) -> dict[str, Any]:
+                  peak_rss: int, error: str | None, extra: dict[str, Any] | None = None,
+                  sink_fell_behind: bool = False) -> dict[str, Any]:
     """The summary of any copy, in the contract's order: the one place its shape is built.
 
     `recorder` is the copy's Recorder (whose `source` and `dest` are the two streams), or
     None for a copy that failed before its streams ran: every count is then zero, so
     --json keeps its shape. `marks` are the readable's and the writable's.
+    `sink_fell_behind`: --max-buffer stopped the copy, which makes it sink-bound.
     """
     if recorder is None:
         return _fields(_NOTHING_RECORDED, mode=mode, marks=marks, start_rss=start_rss,
                        peak_rss=peak_rss, error=error, source_busy=0.0, sink_busy=0.0,
-                       verdict="neither: the copy did not run", ends=_NO_PIPELINE,
+                       bytes_written=0, verdict="neither: the copy did not run",
+                       ends=_NO_PIPELINE,
                        extra=extra)
     elapsed = recorder.elapsed_s
     paused = recorder.paused_total_s
     source_busy = getattr(recorder.source, "busy_s", 0.0)
     sink_busy = getattr(recorder.dest, "busy_s", 0.0)
-    verdict = judge(elapsed, source_busy, sink_busy, paused, recorder.chunks)
+    verdict = judge(elapsed, source_busy, sink_busy, paused, recorder.chunks,
+                    sink_fell_behind)
     kernel = getattr(recorder, "kernel", None)
     ends = _NO_PIPELINE
     if kernel is not None:
         from bpcopy.diagnostics.culprit import name_culprit
 
         ends = kernel.json_fields()
-        verdict = name_culprit(kernel.report("upstream"),
-                               kernel.report("downstream")) or verdict
+        named = name_culprit(kernel.report("upstream"), kernel.report("downstream"))
+        # A destination that fell behind (--max-buffer) is sink-bound, whoever is named.
+        if named and (not sink_fell_behind or named.startswith("sink-bound")):
+            verdict = named
     return _fields(recorder, mode=mode, marks=marks, start_rss=start_rss,
                    peak_rss=max(peak_rss, recorder.max_rss), error=error,
-                   source_busy=source_busy, sink_busy=sink_busy, verdict=verdict,
-                   ends=ends, extra=extra)
+                   source_busy=source_busy, sink_busy=sink_busy,
+                   bytes_written=getattr(recorder.dest, "bytes_written", recorder.bytes),
+                   verdict=verdict, ends=ends, extra=extra)
 
 
 class _NothingRecorded:
@@ -127,8 +139,9 @@ _NO_PIPELINE: dict[str, Any] = {"upstream": None, "downstream": None}
 
 
 def _fields(counts: Any, *, mode: str, marks: tuple[int, int], start_rss: int, peak_rss: int,
-            error: str | None, source_busy: float, sink_busy: float, verdict: str,
-            ends: dict[str, Any], extra: dict[str, Any] | None) -> dict[str, Any]:
+            error: str | None, source_busy: float, sink_busy: float, bytes_written: int,
+            verdict: str, ends: dict[str, Any], extra: dict[str, Any] | None
+            ) -> dict[str, Any]:
     elapsed = counts.elapsed_s
     summary: dict[str, Any] = {
         "bytes": counts.bytes,
@@ -150,6 +163,7 @@ def _fields(counts: Any, *, mode: str, marks: tuple[int, int], start_rss: int, p
         "ok": error is None,
         "error": error,
         "max_buffered": counts.max_buffered,
+        "bytes_written": bytes_written,
         "source_busy_s": round(source_busy, 6),
         "sink_busy_s": round(sink_busy, 6),
         "upstream": ends["upstream"],

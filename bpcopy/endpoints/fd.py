@@ -3,19 +3,26 @@ fs.WriteStream, for regular files, pipes, FIFOs, terminals and devices.
 
 - Regular files and devices that cannot block for long are read and written with plain
   system calls. Pipes, FIFOs, sockets and terminals are used in non-blocking mode, through
-  a file description of bpcopy's own where possible, and wait for readiness on the event
-  loop (add_reader/add_writer), so a full or empty pipe never blocks the loop and the
-  operating system's backpressure reaches the streams.
+  a file description of bpcopy's own where possible: each read or write is tried first,
+  and only one that would block waits for readiness on the event loop (a ReadinessWatch),
+  so a full or empty pipe never blocks the loop and the operating system's backpressure
+  reaches the streams.
 - Every completion is delivered on a later turn of the loop, never inside the call that
   started the operation, as Node's fs streams do. That is what makes traces repeatable.
+  One that waited for readiness is delivered by the readiness callback itself, which is
+  such a later turn.
 - The reader asks for `high_water_mark` bytes per read, so file chunks equal the mark
   except the last.
 - A Pacer (pacing.py) may delay completions to simulate a slow device; faults (pacing's
   sibling, faults.py) may shorten or fail the sink's writes.
+- A regular-file sink may take a HoleWriter as its device write (--sparse): a chunk of
+  zeros moves the file offset on instead of being written, and `_final` gives a file
+  that ends in a hole its length. To the stream it is a write like any other.
 
 Each side keeps `busy_s`: the time an operation of its was in flight, which the summary
-uses to tell which side held the copy back. This module computes no stream numbers; it
-only calls push() and the write callbacks.
+uses to tell which side held the copy back; the sink also counts `bytes_written`, what
+the device accepted (a hole counts: its zeros are delivered). This module computes no
+stream numbers; it only calls push() and the write callbacks.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from time import perf_counter
 from typing import Any
 
 from bpcopy.endpoints.pacing import Pacer
+from bpcopy.endpoints.readiness import ReadinessWatch, watch_readiness
 from bpcopy.streams import Readable, Writable
 from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
 
@@ -58,6 +66,7 @@ class FdEndpoint:
         self._given_fd = fd
         self._close = close
         self._pacer = pacer if pacer is not None and pacer.active else None
+        self._watch: ReadinessWatch | None = None
         self._private_fd: int | None = None
         self._restore_flags: int | None = None
         # Only descriptors that can block for ever go non-blocking; regular files
@@ -69,8 +78,24 @@ class FdEndpoint:
             else:
                 self._restore_flags = _set_nonblocking(fd)
 
+    def _watch_readiness(self, writing: bool) -> ReadinessWatch:
+        """The watch for this descriptor, made at the first wait and kept until release."""
+        watch = self._watch
+        if watch is None:
+            ticks = self.tick_queue
+            watch = self._watch = watch_readiness(ticks.loop, ticks.run_task, self.fd,
+                                                  writing, self._on_ready)
+        return watch
+
+    def _on_ready(self) -> None:
+        """The descriptor is ready: finish the operation that waited."""
+        raise NotImplementedError
+
     def release(self) -> None:
         """Give the descriptor back as it was found (idempotent)."""
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
         if self._private_fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._private_fd)
@@ -97,44 +122,48 @@ class FdReadable(FdEndpoint, Readable):
                  pacer: Pacer | None = None, close: bool = True) -> None:
         Readable.__init__(self, high_water_mark)
         self._attach(fd, name, pacer, close, writing=False)
-        self._waiting = False
+        self._wanted = high_water_mark
 
     def _read(self, size: int) -> None:
         self._started_at = perf_counter()
         try:
             data = os.read(self.fd, size)
-        except BlockingIOError:
-            self._waiting = True
-            self.loop.add_reader(self.fd, self.tick_queue.run_task, self._on_ready, size)
+        except BlockingIOError:  # an empty pipe: read again once it has data
+            self._wanted = size
+            self._watch_readiness(writing=False).arm()
             return
         except OSError as error:
             self.task_soon(self.destroy, io_error(error, self.name))
             return
-        self._complete(data)
+        if self._pacer is None:
+            # task_soon(), without its two calls: this runs once per chunk.
+            (self._ticks or self.tick_queue).add_task(self._deliver, (data,))
+        else:
+            self._complete_paced(data)
 
-    def _on_ready(self, size: int) -> None:
+    def _on_ready(self) -> None:
         try:
-            data = os.read(self.fd, size)
-        except BlockingIOError:
+            data = os.read(self.fd, self._wanted)
+        except BlockingIOError:  # woken for nothing: wait again
+            self._watch_readiness(writing=False).arm()
             return
         except OSError as error:
-            self._stop_waiting()
             self.destroy(io_error(error, self.name))
             return
-        self._stop_waiting()
-        self._complete(data)
+        if self._pacer is None:
+            self._deliver(data)  # a readiness callback is already a later turn
+        else:
+            self._complete_paced(data)
 
     def _stop_waiting(self) -> None:
-        if self._waiting:
-            self._waiting = False
-            self.loop.remove_reader(self.fd)
+        if self._watch is not None:
+            self._watch.disarm()
 
-    def _complete(self, data: bytes) -> None:
-        if self._pacer is None:
-            self.task_soon(self._deliver, data)
-        else:
-            self.task_at(self._pacer.complete_at(self.loop.time(), len(data)),
-                         self._deliver, data)
+    def _complete_paced(self, data: bytes) -> None:
+        """A simulated slow source: deliver when its rate and latency say."""
+        pacer = self._pacer
+        assert pacer is not None
+        self.task_at(pacer.complete_at(self.loop.time(), len(data)), self._deliver, data)
 
     def _deliver(self, data: bytes) -> None:
         self.busy_s += perf_counter() - self._started_at
@@ -146,18 +175,60 @@ class FdReadable(FdEndpoint, Readable):
         callback(error)
 
 
+class HoleWriter:
+    """A device write for a new regular file that leaves holes where the data is zeros.
+
+    A chunk of zeros is not written: the file system reads a gap in a file back as
+    zeros without storing them. The test is one comparison with a zero block of the
+    chunk's size (a memcmp), kept from one chunk to the next. The writer keeps the file
+    offset itself and writes with pwrite, so a hole costs no system call at all; a file
+    that ends in a hole has no length yet, and `settle()` gives it one.
+    """
+
+    def __init__(self) -> None:
+        self._zeros = b""
+        self.offset = 0  # where the next byte goes; the descriptor's own offset stays 0
+        self._ends_in_hole = False
+
+    def __call__(self, fd: int, data: Any) -> int:
+        size = len(data)
+        if len(self._zeros) != size:
+            self._zeros = bytes(size)
+        if type(data) is not bytes:  # a memoryview compares item by item: 100x slower
+            data = bytes(data)
+        if data == self._zeros:
+            self.offset += size
+            self._ends_in_hole = True
+            return size
+        written = os.pwrite(fd, data, self.offset)
+        self.offset += written
+        self._ends_in_hole = False
+        return written
+
+    def settle(self, fd: int) -> None:
+        """Give the file its full length if it ends in a hole."""
+        if self._ends_in_hole:
+            os.ftruncate(fd, self.offset)
+            self._ends_in_hole = False
+
+
 class FdWritable(FdEndpoint, Writable):
     """Writes to a file descriptor; a write completes once every byte is written."""
 
     def __init__(self, fd: int, name: str, high_water_mark: int = DEFAULT_HIGH_WATER_MARK, *,
                  pacer: Pacer | None = None, close: bool = True,
-                 device_write: Callable[[int, Any], int] = os.write) -> None:
+                 device_write: Callable[[int, Any], int] = os.write,
+                 holes: HoleWriter | None = None) -> None:
         Writable.__init__(self, high_water_mark)
         self._attach(fd, name, pacer, close, writing=True)
         self._device_write = device_write
         self._pending: memoryview | None = None
         self._pending_callback: Callable[..., Any] | None = None
         self._paced_until = 0.0
+        self.bytes_written = 0
+        self._holes = holes
+        if holes is not None:  # `holes` is (inside) device_write; it needs an ending
+            self._final = self._settle_holes
 
     def _write(self, chunk: Any, callback: Callable[..., Any]) -> None:
         self._started_at = perf_counter()
@@ -172,15 +243,17 @@ class FdWritable(FdEndpoint, Writable):
         unwritten = chunk
         try:
             written = self._device_write(self.fd, chunk)
+            self.bytes_written += written
             if written != len(chunk):  # a short write: go on from where it stopped
                 unwritten = memoryview(chunk)[written:]
                 while unwritten:
                     written = self._device_write(self.fd, unwritten)
+                    self.bytes_written += written
                     unwritten = unwritten[written:]
         except BlockingIOError:  # a full pipe: finish when it has room
             self._pending = memoryview(unwritten)
             self._pending_callback = callback
-            self.loop.add_writer(self.fd, self.tick_queue.run_task, self._on_ready)
+            self._watch_readiness(writing=True).arm()
             return
         except OSError as error:
             self._complete_later(callback, io_error(error, self.name))
@@ -189,7 +262,8 @@ class FdWritable(FdEndpoint, Writable):
 
     def _complete_later(self, callback: Callable[..., Any], error: OSError | None) -> None:
         if self._pacer is None:
-            self.task_soon(self._done, callback, error)
+            # task_soon(), without its two calls: this runs once per chunk.
+            (self._ticks or self.tick_queue).add_task(self._done, (callback, error))
         else:
             self.task_at(self._paced_until, self._done, callback, error)
 
@@ -198,9 +272,11 @@ class FdWritable(FdEndpoint, Writable):
         try:
             while view:
                 written = self._device_write(self.fd, view)
+                self.bytes_written += written
                 view = view[written:]
-        except BlockingIOError:
+        except BlockingIOError:  # room for part of it, or none: wait again
             self._pending = view
+            self._watch_readiness(writing=True).arm()
             return
         except OSError as error:
             callback = self._pending_callback
@@ -222,11 +298,21 @@ class FdWritable(FdEndpoint, Writable):
         if self._pending_callback is not None:
             self._pending = None
             self._pending_callback = None
-            self.loop.remove_writer(self.fd)
+            if self._watch is not None:
+                self._watch.disarm()
 
     def _done(self, callback: Callable[..., Any], error: OSError | None) -> None:
         self.busy_s += perf_counter() - self._started_at
         callback(error)
+
+    def _settle_holes(self, callback: Callable[..., Any]) -> None:
+        assert self._holes is not None
+        try:
+            self._holes.settle(self.fd)
+        except OSError as error:
+            callback(io_error(error, self.name))
+            return
+        callback()
 
     def _destroy(self, error: BaseException | None, callback: Callable[..., Any]) -> None:
         self._stop_waiting()

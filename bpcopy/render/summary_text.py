@@ -18,7 +18,7 @@ def summary_rows(summary: dict[str, Any], compact: bool = False) -> list[tuple[s
     size = short_size if compact else format_size
     if compact:
         rows = [
-            ("copied", f"{size(summary['bytes'])} in {_count(summary['chunks'], 'chunk')}"),
+            *_amount_rows(summary, compact),
             ("time", f"{format_duration(summary['elapsed_s'])} at "
                      f"{format_rate(summary['throughput_bps'])}"),
             ("mode", f"{summary['mode']}, marks {size(summary['readable_high_water_mark'])}"
@@ -32,8 +32,7 @@ def summary_rows(summary: dict[str, Any], compact: bool = False) -> list[tuple[s
         ]
     else:
         rows = [
-            ("copied", f"{format_size(summary['bytes'])} ({summary['bytes']} bytes) "
-                       f"in {summary['chunks']} chunks"),
+            *_amount_rows(summary, compact),
             ("time", f"{format_duration(summary['elapsed_s'])} at "
                      f"{format_rate(summary['throughput_bps'])}"),
             ("mode", f"{summary['mode']}, marks: "
@@ -53,6 +52,22 @@ def summary_rows(summary: dict[str, Any], compact: bool = False) -> list[tuple[s
         rows.append(("error", summary["error"]))
     rows.append(("verdict", summary["verdict"]))
     return rows
+
+
+def _amount_rows(summary: dict[str, Any], compact: bool) -> list[tuple[str, str]]:
+    """What was copied; or, when the destination took less than was read (a full disk,
+    --max-buffer), both amounts: "copied" would count bytes that never arrived."""
+    read, chunks = summary["bytes"], summary["chunks"]
+    written = summary.get("bytes_written", read)
+    if compact:
+        amount = f"{short_size(read)} in {_count(chunks, 'chunk')}"
+        if written == read:
+            return [("copied", amount)]
+        return [("read", amount), ("wrote", short_size(written))]
+    amount = f"{format_size(read)} ({read} bytes) in {chunks} chunks"
+    if written == read:
+        return [("copied", amount)]
+    return [("data", f"read {amount}, wrote {format_size(written)} ({written} bytes)")]
 
 
 def short_size(size: float) -> str:

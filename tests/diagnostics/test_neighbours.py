@@ -282,10 +282,12 @@ def test_a_writer_in_packet_mode_marks_the_upstream_pipe(children):
 def test_a_shell_that_replaces_itself_is_named_by_the_program_it_became(tmp_path):
     """`sh -c 'exec prog'` holds the pipe as sh first, then as prog, under one pid."""
     read_end, write_end = os.pipe()
-    ready = tmp_path / "ready"
-    shell = subprocess.Popen(
-        ["sh", "-c", f"while [ ! -e '{ready}' ]; do sleep 0.01; done; exec sleep 30"],
-        stdout=write_end)
+    go = tmp_path / "go"
+    os.mkfifo(go)
+    # `read` is a shell builtin: until the go-ahead the shell has no child that could
+    # hold the pipe too.
+    shell = subprocess.Popen(["sh", "-c", f"read line < '{go}'; exec sleep 30"],
+                             stdout=write_end)
     os.close(write_end)
     try:
         end = watch_end(read_end, "upstream")
@@ -293,7 +295,8 @@ def test_a_shell_that_replaces_itself_is_named_by_the_program_it_became(tmp_path
         neighbours.scan()
         side = neighbours.side(end)
         assert [p["command"].split()[0] for p in side.processes()] == ["sh"]
-        ready.touch()
+        with open(go, "w") as signal_go:
+            signal_go.write("go\n")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             for _ in range(SLOW_READINGS_EVERY):
@@ -301,8 +304,8 @@ def test_a_shell_that_replaces_itself_is_named_by_the_program_it_became(tmp_path
             if side.processes()[0]["command"] == "sleep 30":
                 break
             time.sleep(0.02)
-        assert side.processes()[0]["command"] == "sleep 30"
-        assert side.processes()[0]["pid"] == shell.pid
+        assert side.processes() == [{"pid": shell.pid, "command": "sleep 30",
+                                     "peak_rss": side.processes()[0]["peak_rss"]}]
         neighbours.close()
         end.close()
     finally:

@@ -78,15 +78,6 @@ def test_a_mark_above_node_s_1_gib_limit_is_a_usage_error(tmp_path):
     assert b"--high-water-mark" in result.stderr and b"Traceback" not in result.stderr
 
 
-def test_a_report_that_cannot_be_written_is_one_line_and_status_1(tmp_path):
-    source, dest = tmp_path / "src", tmp_path / "dst"
-    data = make_file(source, 1000)
-    result = cli(source, dest, "-q", "--report", tmp_path / "missing" / "r.html")
-    assert result.returncode == 1
-    assert b"cannot write report" in result.stderr and b"Traceback" not in result.stderr
-    assert dest.read_bytes() == data  # the copy itself stands
-
-
 def test_a_failed_open_still_gives_every_json_field(tmp_path):
     result = cli(tmp_path / "missing", tmp_path / "dst", "--json")
     assert result.returncode == 1
