@@ -45,7 +45,7 @@ def watch_pipeline(source_fd: int, dest_fd: int, *, keep_records: bool = False
             if end is not None:
                 end.close()
         raise PipelineUnwatchable(
-            f"cannot watch the pipeline: {error.strerror or error} (ulimit -n "
+            f"cannot watch the pipeline: {error.strerror or error} (ulimit -n is "
             f"{_descriptor_limit()})") from None
 
 
