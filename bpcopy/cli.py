@@ -263,7 +263,9 @@ def refuse_overwriting_the_copy(options: CommandOptions) -> None:
     after a long copy."""
     from bpcopy.endpoints.places import (
         aliased_data,
+        is_character_device,
         resolve_destination_path,
+        same_file,
         unwritable_reason,
     )
 
@@ -276,6 +278,10 @@ def refuse_overwriting_the_copy(options: CommandOptions) -> None:
         if role:
             raise click.BadParameter(f"{quote(path)} is the copy's {role}; writing there "
                                      "would corrupt the data", param_hint=f"'{option}'")
+    if options.trace_file and options.report and same_file(options.trace_file, options.report) \
+            and not is_character_device(options.report):
+        raise click.BadParameter(f"{quote(options.report)} is also the --trace-file; one "
+                                 "would overwrite the other", param_hint="'--report'")
     problem = options.report and unwritable_reason(options.report)
     if problem:
         raise click.BadParameter(f"cannot write {quote(options.report)}: {problem}",

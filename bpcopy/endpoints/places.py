@@ -312,6 +312,14 @@ def refuse_same_fifo(source_path: str, dest_path: str) -> None:
                         "what it writes, for ever")
 
 
+def is_character_device(path: str) -> bool:
+    """/dev/null, a terminal: places that hold no data a second writer could spoil."""
+    try:
+        return stat.S_ISCHR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def same_file(path: str, other: str) -> bool:
     """True when both names lead to one existing file, or to the same new name."""
     if path == "-" or other == "-":
