@@ -2,7 +2,9 @@
 
 It makes its own input, runs every command several times round-robin (so drift hits all
 alike), checks every copy, and prints the machine, a Markdown table for the README and each
-target with PASS or FAIL. Results also go to bench/out/results.json.
+target with PASS or FAIL. Results also go to bench/out/results.json. Its last row puts
+each copier in the middle of a pipeline and compares the CPU it uses there
+(pipeline_row.py; `--pipeline-only` runs that row alone).
 
 It measures the bpcopy command line from the outside only (options -q, --explain, --trace,
 --trace-format, --trace-file, --sink-rate) and must not import bpcopy's internals; the one
@@ -24,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pipeline_row
 from harness import (
     MIB,
     OUT_DIR,
@@ -99,6 +102,16 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument("--keep-workdir", action="store_true", help="leave the scratch folder")
     parser.add_argument("--bpcopy", help="bpcopy executable (default: the venv's, then PATH)")
+    parser.add_argument("--pipeline-size", default="512MiB",
+                        help="input of the pipeline row, cat SRC | X | cat (default 512MiB)")
+    parser.add_argument("--pipeline-runs", type=int, default=7,
+                        help="timed rounds of the pipeline row (default 7)")
+    parser.add_argument("--baseline-bpcopy", metavar="PATH",
+                        help="another bpcopy executable to time beside this one in the "
+                        "pipeline row (before and after a change, in the same run)")
+    parser.add_argument("--pipeline-only", action="store_true",
+                        help="run only the pipeline row (a few minutes), and update its part "
+                        "of the results file")
     parser.add_argument(
         "--output", default=str(OUT_DIR / "results.json"), help="where to write results JSON"
     )
@@ -107,8 +120,13 @@ def parse_arguments() -> argparse.Namespace:
         arguments.size_bytes = parse_size(arguments.size)
     except ValueError as error:
         parser.error(f"--size: {error}")
-    if arguments.runs < 1 or arguments.startup_runs < 1 or arguments.rate_runs < 1:
-        parser.error("--runs, --startup-runs and --rate-runs must be at least 1")
+    try:
+        arguments.pipeline_size_bytes = parse_size(arguments.pipeline_size)
+    except ValueError as error:
+        parser.error(f"--pipeline-size: {error}")
+    if min(arguments.runs, arguments.startup_runs, arguments.rate_runs,
+           arguments.pipeline_runs) < 1:
+        parser.error("--runs, --startup-runs, --rate-runs and --pipeline-runs must be at least 1")
     return arguments
 
 
@@ -344,6 +362,8 @@ def main() -> int:
 
 
 def run_benchmark(arguments: argparse.Namespace, bpcopy: str, workdir: Path) -> int:
+    if arguments.pipeline_only:
+        return run_pipeline_only(arguments, bpcopy, workdir)
     size = arguments.size_bytes
     machine = machine_description(workdir)
     source = workdir / "src"
@@ -436,6 +456,8 @@ def run_benchmark(arguments: argparse.Namespace, bpcopy: str, workdir: Path) -> 
         is_bpcopy=True,
     )
     measure_alternating([simulated], simulation_source, workdir, arguments.rate_runs)
+    remove_if_present(source)
+    pipeline = measure_pipeline_row(arguments, bpcopy, workdir)
 
     results = summarise(
         arguments,
@@ -449,6 +471,7 @@ def run_benchmark(arguments: argparse.Namespace, bpcopy: str, workdir: Path) -> 
         simulated,
         expected_s,
         simulation_size,
+        pipeline,
     )
     output = Path(arguments.output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -457,7 +480,7 @@ def run_benchmark(arguments: argparse.Namespace, bpcopy: str, workdir: Path) -> 
 
     failed = [
         command.failure
-        for command in [*commands, *startup_commands, memory_small, simulated]
+        for command in [*commands, *startup_commands, memory_small, simulated, *pipeline]
         if command.failure is not None
     ]
     if failed:
@@ -480,6 +503,7 @@ def summarise(
     simulated: Command,
     expected_s: float,
     simulation_size: int,
+    pipeline: list[pipeline_row.Middle],
 ) -> dict:
     """Print the report and return the same numbers as a JSON-ready dict."""
     size = arguments.size_bytes
@@ -560,6 +584,9 @@ def summarise(
           f"error {_percent_or_na(wall_error_pct)}")
     print(f"- wall error without the 1 KiB start-up time: {_percent_or_na(without_startup_pct)}")
 
+    pipeline_results, pipeline_vs_plain = pipeline_row.report(
+        pipeline, format_size(arguments.pipeline_size_bytes), arguments.pipeline_runs)
+
     bpcopy_peaks = [c.peak_rss_bytes for c in commands if c.is_bpcopy]
     worst_bpcopy_rss = None if None in bpcopy_peaks or not bpcopy_peaks else max(bpcopy_peaks)
     default_vs_cat = ratio(bpcopy_median, cat_median)
@@ -587,6 +614,8 @@ def summarise(
             lambda v: abs(v) <= 5,
             _percent_or_na,
         ),
+        judge(pipeline_row.target_description(), pipeline_vs_plain, pipeline_row.meets_target,
+              format_ratio),
     ]
     print("\n## Targets\n")
     print("| target | measured | result |")
@@ -627,10 +656,53 @@ def summarise(
             "wall_error_percent": wall_error_pct,
             "wall_error_percent_without_startup": without_startup_pct,
         },
+        "pipeline": {"size_bytes": arguments.pipeline_size_bytes, **pipeline_results},
         "targets": [
             {"target": t.description, "measured": t.measured, "result": t.status} for t in targets
         ],
     }
+
+
+def measure_pipeline_row(arguments: argparse.Namespace, bpcopy: str,
+                         workdir: Path) -> list[pipeline_row.Middle]:
+    source = workdir / "src-pipeline"
+    print(f"bench: writing {format_size(arguments.pipeline_size_bytes)} of pipeline input",
+          file=sys.stderr)
+    make_input(source, arguments.pipeline_size_bytes)
+    try:
+        return pipeline_row.measure(bpcopy, source, workdir, arguments.pipeline_runs,
+                                    arguments.baseline_bpcopy)
+    finally:
+        remove_if_present(source)
+
+
+def run_pipeline_only(arguments: argparse.Namespace, bpcopy: str, workdir: Path) -> int:
+    """BENCH_ARGS=--pipeline-only: the pipeline row alone, merged into the results file."""
+    pipeline = measure_pipeline_row(arguments, bpcopy, workdir)
+    print("\n## Machine\n")
+    machine = machine_description(workdir)
+    for name, value in machine.items():
+        print(f"- {name}: {value}")
+    pipeline_results, pipeline_vs_plain = pipeline_row.report(
+        pipeline, format_size(arguments.pipeline_size_bytes), arguments.pipeline_runs)
+    target = judge(pipeline_row.target_description(), pipeline_vs_plain,
+                   pipeline_row.meets_target, format_ratio)
+    print(f"\n- {target.description}: {target.measured} {target.status}")
+    output = Path(arguments.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        results = json.loads(output.read_text())
+    except (OSError, ValueError):
+        results = {"machine": machine}
+    results["pipeline"] = {"size_bytes": arguments.pipeline_size_bytes, **pipeline_results,
+                           "target": {"target": target.description,
+                                      "measured": target.measured, "result": target.status}}
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nresults written to {output} (its pipeline part)")
+    failed = [middle.failure for middle in pipeline if middle.failure is not None]
+    for failure in failed:
+        print(f"- {failure}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def per_chunk_budget(

@@ -190,6 +190,58 @@ def run_child(argv: list[str], stderr_path: Path) -> ChildRun:
     )
 
 
+@dataclass
+class PipelineRun:
+    """One run of `cat SRC | MIDDLE | cat > SINK`: wall time, and the middle's own CPU."""
+
+    wall_s: float
+    middle_user_s: float
+    middle_sys_s: float
+    exit_codes: tuple[int, int, int]
+    stderr_tail: str
+
+    @property
+    def middle_cpu_s(self) -> float:
+        return self.middle_user_s + self.middle_sys_s
+
+
+def run_pipeline(source: Path, middle: list[str], sink: Path, stderr_path: Path) -> PipelineRun:
+    """Run `cat SOURCE | MIDDLE | cat > SINK` and return the middle's CPU time (user, sys).
+
+    The middle is this process's own child, so os.wait4 hands over the kernel's rusage for
+    it alone (the cats at either end are reaped separately). With three busy processes on
+    a small machine the wall time swings with scheduling; the middle's CPU time is what it
+    costs the rest of the pipeline.
+    """
+    started = time.perf_counter()
+    with open(stderr_path, "wb") as stderr_file, open(sink, "wb") as sink_file:
+        producer = subprocess.Popen(["cat", str(source)], stdout=subprocess.PIPE)
+        try:
+            middle_process = subprocess.Popen(middle, stdin=producer.stdout,
+                                              stdout=subprocess.PIPE, stderr=stderr_file)
+        except BaseException:
+            producer.kill()
+            producer.wait()
+            raise
+        finally:
+            assert producer.stdout is not None
+            producer.stdout.close()  # the middle holds the pipe's read end now
+        consumer = subprocess.Popen(["cat"], stdin=middle_process.stdout, stdout=sink_file)
+        assert middle_process.stdout is not None
+        middle_process.stdout.close()
+        _, status, usage = os.wait4(middle_process.pid, 0)
+        middle_process.returncode = os.waitstatus_to_exitcode(status)
+        producer.wait()
+        consumer.wait()
+    return PipelineRun(
+        wall_s=time.perf_counter() - started,
+        middle_user_s=usage.ru_utime,
+        middle_sys_s=usage.ru_stime,
+        exit_codes=(producer.returncode, middle_process.returncode, consumer.returncode),
+        stderr_tail=tail_of(stderr_path),
+    )
+
+
 def tail_of(path: Path, limit: int = 2000) -> str:
     try:
         data = path.read_bytes()

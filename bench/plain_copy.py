@@ -2,7 +2,8 @@
 
 bench.py runs this with the same interpreter as bpcopy to show what Python itself costs:
 - the default: os.readv into one reused 64 KiB buffer, then os.write (the bytes pass
-  through the process, as they do through bpcopy);
+  through the process, as they do through bpcopy); `-` is stdin or stdout, for the middle
+  of a pipeline (blocking reads and writes: a pipe's readiness is the kernel's business);
 - `--in-kernel`: os.copy_file_range, 64 KiB per call (the bytes never leave the kernel;
   this is how coreutils' cat copies one file to another, in far larger calls).
 Each must stay the simplest correct loop: no events, no options, no allocation per chunk.
@@ -17,15 +18,17 @@ CHUNK_SIZE = 64 * 1024
 def copy(source_path: str, destination_path: str) -> None:
     buffer = bytearray(CHUNK_SIZE)
     view = memoryview(buffer)
-    source = os.open(source_path, os.O_RDONLY)
-    destination = os.open(destination_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    source = 0 if source_path == "-" else os.open(source_path, os.O_RDONLY)
+    destination = (1 if destination_path == "-" else
+                   os.open(destination_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
     try:
         while True:
             count = os.readv(source, [buffer])
             if count == 0:
                 break
             written = 0
-            # A write to a regular file is rarely short, but a correct loop never assumes it.
+            # A write to a regular file is rarely short (to a pipe it can be), but a
+            # correct loop never assumes it.
             while written < count:
                 written += os.write(destination, view[written:count])
     finally:

@@ -3,11 +3,14 @@ fs.WriteStream, for regular files, pipes, FIFOs, terminals and devices.
 
 - Regular files and devices that cannot block for long are read and written with plain
   system calls. Pipes, FIFOs, sockets and terminals are used in non-blocking mode, through
-  a file description of bpcopy's own where possible, and wait for readiness on the event
-  loop (add_reader/add_writer), so a full or empty pipe never blocks the loop and the
-  operating system's backpressure reaches the streams.
+  a file description of bpcopy's own where possible: each read or write is tried first,
+  and only one that would block waits for readiness on the event loop (a ReadinessWatch),
+  so a full or empty pipe never blocks the loop and the operating system's backpressure
+  reaches the streams.
 - Every completion is delivered on a later turn of the loop, never inside the call that
   started the operation, as Node's fs streams do. That is what makes traces repeatable.
+  One that waited for readiness is delivered by the readiness callback itself, which is
+  such a later turn.
 - The reader asks for `high_water_mark` bytes per read, so file chunks equal the mark
   except the last.
 - A Pacer (pacing.py) may delay completions to simulate a slow device; faults (pacing's
@@ -33,6 +36,7 @@ from time import perf_counter
 from typing import Any
 
 from bpcopy.endpoints.pacing import Pacer
+from bpcopy.endpoints.readiness import ReadinessWatch, watch_readiness
 from bpcopy.streams import Readable, Writable
 from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
 
@@ -62,6 +66,7 @@ class FdEndpoint:
         self._given_fd = fd
         self._close = close
         self._pacer = pacer if pacer is not None and pacer.active else None
+        self._watch: ReadinessWatch | None = None
         self._private_fd: int | None = None
         self._restore_flags: int | None = None
         # Only descriptors that can block for ever go non-blocking; regular files
@@ -73,8 +78,24 @@ class FdEndpoint:
             else:
                 self._restore_flags = _set_nonblocking(fd)
 
+    def _watch_readiness(self, writing: bool) -> ReadinessWatch:
+        """The watch for this descriptor, made at the first wait and kept until release."""
+        watch = self._watch
+        if watch is None:
+            ticks = self.tick_queue
+            watch = self._watch = watch_readiness(ticks.loop, ticks.run_task, self.fd,
+                                                  writing, self._on_ready)
+        return watch
+
+    def _on_ready(self) -> None:
+        """The descriptor is ready: finish the operation that waited."""
+        raise NotImplementedError
+
     def release(self) -> None:
         """Give the descriptor back as it was found (idempotent)."""
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
         if self._private_fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._private_fd)
@@ -101,44 +122,48 @@ class FdReadable(FdEndpoint, Readable):
                  pacer: Pacer | None = None, close: bool = True) -> None:
         Readable.__init__(self, high_water_mark)
         self._attach(fd, name, pacer, close, writing=False)
-        self._waiting = False
+        self._wanted = high_water_mark
 
     def _read(self, size: int) -> None:
         self._started_at = perf_counter()
         try:
             data = os.read(self.fd, size)
-        except BlockingIOError:
-            self._waiting = True
-            self.loop.add_reader(self.fd, self.tick_queue.run_task, self._on_ready, size)
+        except BlockingIOError:  # an empty pipe: read again once it has data
+            self._wanted = size
+            self._watch_readiness(writing=False).arm()
             return
         except OSError as error:
             self.task_soon(self.destroy, io_error(error, self.name))
             return
-        self._complete(data)
+        if self._pacer is None:
+            # task_soon(), without its two calls: this runs once per chunk.
+            (self._ticks or self.tick_queue).add_task(self._deliver, (data,))
+        else:
+            self._complete_paced(data)
 
-    def _on_ready(self, size: int) -> None:
+    def _on_ready(self) -> None:
         try:
-            data = os.read(self.fd, size)
-        except BlockingIOError:
+            data = os.read(self.fd, self._wanted)
+        except BlockingIOError:  # woken for nothing: wait again
+            self._watch_readiness(writing=False).arm()
             return
         except OSError as error:
-            self._stop_waiting()
             self.destroy(io_error(error, self.name))
             return
-        self._stop_waiting()
-        self._complete(data)
+        if self._pacer is None:
+            self._deliver(data)  # a readiness callback is already a later turn
+        else:
+            self._complete_paced(data)
 
     def _stop_waiting(self) -> None:
-        if self._waiting:
-            self._waiting = False
-            self.loop.remove_reader(self.fd)
+        if self._watch is not None:
+            self._watch.disarm()
 
-    def _complete(self, data: bytes) -> None:
-        if self._pacer is None:
-            self.task_soon(self._deliver, data)
-        else:
-            self.task_at(self._pacer.complete_at(self.loop.time(), len(data)),
-                         self._deliver, data)
+    def _complete_paced(self, data: bytes) -> None:
+        """A simulated slow source: deliver when its rate and latency say."""
+        pacer = self._pacer
+        assert pacer is not None
+        self.task_at(pacer.complete_at(self.loop.time(), len(data)), self._deliver, data)
 
     def _deliver(self, data: bytes) -> None:
         self.busy_s += perf_counter() - self._started_at
@@ -228,7 +253,7 @@ class FdWritable(FdEndpoint, Writable):
         except BlockingIOError:  # a full pipe: finish when it has room
             self._pending = memoryview(unwritten)
             self._pending_callback = callback
-            self.loop.add_writer(self.fd, self.tick_queue.run_task, self._on_ready)
+            self._watch_readiness(writing=True).arm()
             return
         except OSError as error:
             self._complete_later(callback, io_error(error, self.name))
@@ -237,7 +262,8 @@ class FdWritable(FdEndpoint, Writable):
 
     def _complete_later(self, callback: Callable[..., Any], error: OSError | None) -> None:
         if self._pacer is None:
-            self.task_soon(self._done, callback, error)
+            # task_soon(), without its two calls: this runs once per chunk.
+            (self._ticks or self.tick_queue).add_task(self._done, (callback, error))
         else:
             self.task_at(self._paced_until, self._done, callback, error)
 
@@ -248,8 +274,9 @@ class FdWritable(FdEndpoint, Writable):
                 written = self._device_write(self.fd, view)
                 self.bytes_written += written
                 view = view[written:]
-        except BlockingIOError:
+        except BlockingIOError:  # room for part of it, or none: wait again
             self._pending = view
+            self._watch_readiness(writing=True).arm()
             return
         except OSError as error:
             callback = self._pending_callback
@@ -271,7 +298,8 @@ class FdWritable(FdEndpoint, Writable):
         if self._pending_callback is not None:
             self._pending = None
             self._pending_callback = None
-            self.loop.remove_writer(self.fd)
+            if self._watch is not None:
+                self._watch.disarm()
 
     def _done(self, callback: Callable[..., Any], error: OSError | None) -> None:
         self.busy_s += perf_counter() - self._started_at
