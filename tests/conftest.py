@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import signal
 import subprocess
 
 import pytest
@@ -31,6 +32,23 @@ def pytest_report_header() -> list[str]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """CI sets BPCOPY_REQUIRE_NODE=1, so a missing node fails the run instead of skipping."""
+    """CI sets BPCOPY_REQUIRE_NODE=1, so a missing node fails the run instead of skipping.
+
+    The suite also takes back the signals it tests. A run started in the background by a
+    non-interactive shell (`make test &`, or a CI runner that does so) inherits SIGINT and
+    SIGQUIT ignored, `nohup` SIGHUP; bpcopy rightly keeps an ignored signal ignored, and
+    every bpcopy the tests start would inherit that. A handler of the suite's own is reset
+    to the default in each child, so the children start as from a terminal.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in (signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM, signal.SIGALRM,
+                   signal.SIGUSR1, signal.SIGUSR2, signal.SIGXCPU):
+        if signal.getsignal(signum) == signal.SIG_IGN:
+            signal.signal(signum, _leave_to_children_as_default)
     if os.environ.get("BPCOPY_REQUIRE_NODE") == "1" and shutil.which("node") is None:
         raise pytest.UsageError("BPCOPY_REQUIRE_NODE=1 but node is not on PATH")
+
+
+def _leave_to_children_as_default(signum: int, frame: object) -> None:
+    """Stands in for an inherited SIG_IGN in the suite's own process; never expected to
+    run (the tests signal their children, not themselves)."""
