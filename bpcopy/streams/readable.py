@@ -282,7 +282,7 @@ class Readable(StreamBase):
             else:
                 self._emit_readable()
             return None
-        n = self._how_much_to_read(n)
+        n = self._how_much_to_read(n) if n != 0 else 0  # read(0), the usual one, takes nothing
         if n == 0 and self._ended:
             if self._length == 0:
                 self._end_readable()
