@@ -50,17 +50,12 @@ RATE_FORM = (
 
 # ASCII digits only: re's \d would also accept other scripts' digits, which nobody means here.
 _DECIMAL_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
-_SIZE_PATTERN = re.compile(r"(?P<number>[0-9]+)\s*(?P<unit>[a-z]*)", re.IGNORECASE)
-_FRACTIONAL_SIZE_PATTERN = re.compile(
-    rf"(?P<number>{_DECIMAL_NUMBER})\s*(?P<unit>[a-z]*)", re.IGNORECASE
-)
-_DURATION_PATTERN = re.compile(
-    rf"(?P<number>{_DECIMAL_NUMBER})\s*(?P<unit>[a-zµμ]*)", re.IGNORECASE
-)
-_RATE_PATTERN = re.compile(
-    rf"(?P<number>{_DECIMAL_NUMBER})\s*(?P<unit>[a-z]*)\s*(?P<per_second>/\s*s)?",
-    re.IGNORECASE,
-)
+# Patterns, matched with re.IGNORECASE. They stay strings: re compiles one at its first
+# use (and caches it), so a run that is given no size, rate or duration compiles none.
+_SIZE_PATTERN = r"(?P<number>[0-9]+)\s*(?P<unit>[a-z]*)"
+_FRACTIONAL_SIZE_PATTERN = rf"(?P<number>{_DECIMAL_NUMBER})\s*(?P<unit>[a-z]*)"
+_DURATION_PATTERN = rf"(?P<number>{_DECIMAL_NUMBER})\s*(?P<unit>[a-zµμ]*)"
+_RATE_PATTERN = rf"(?P<number>{_DECIMAL_NUMBER})\s*(?P<unit>[a-z]*)\s*(?P<per_second>/\s*s)?"
 
 _SECONDS_PER_DURATION_UNIT = {
     "": 1.0,
@@ -84,7 +79,7 @@ def parse_size(text: str, minimum: int = 1) -> int:
     text is not a whole number of bytes of at least ``minimum``.
     """
     stripped = text.strip()
-    match = _SIZE_PATTERN.fullmatch(stripped)
+    match = re.fullmatch(_SIZE_PATTERN, stripped, re.IGNORECASE)
     if match is None:
         raise ValueError(_explain_bad_size(text, stripped))
     factor = _SIZE_UNIT_FACTORS.get(match["unit"].lower())
@@ -103,7 +98,7 @@ def _explain_bad_size(text: str, stripped: str) -> str:
     """Say why ``text`` is not a size, singling out the two mistakes people actually make."""
     if stripped.startswith("-"):
         return f"{text!r} is not a size: sizes cannot be negative; {SIZE_FORM}"
-    fractional = _FRACTIONAL_SIZE_PATTERN.fullmatch(stripped)
+    fractional = re.fullmatch(_FRACTIONAL_SIZE_PATTERN, stripped, re.IGNORECASE)
     if fractional is not None:
         factor = _SIZE_UNIT_FACTORS.get(fractional["unit"].lower())
         if factor is not None:
@@ -126,7 +121,7 @@ def parse_duration(text: str) -> float:
         raise ValueError(
             f"{text!r} is not a duration: durations cannot be negative; {DURATION_FORM}"
         )
-    match = _DURATION_PATTERN.fullmatch(stripped)
+    match = re.fullmatch(_DURATION_PATTERN, stripped, re.IGNORECASE)
     if match is None:
         raise ValueError(f"{text!r} is not a duration: {DURATION_FORM}")
     # Lower-casing leaves µ and μ alone, so "MS", "Us" and "µS" all work.
@@ -148,7 +143,7 @@ def parse_rate(text: str) -> float:
     stripped = text.strip()
     if stripped.startswith("-"):
         raise ValueError(f"{text!r} is not a rate: rates cannot be negative; {RATE_FORM}")
-    match = _RATE_PATTERN.fullmatch(stripped)
+    match = re.fullmatch(_RATE_PATTERN, stripped, re.IGNORECASE)
     if match is None:
         raise ValueError(f"{text!r} is not a rate: {RATE_FORM}")
     factor = _SIZE_UNIT_FACTORS.get(match["unit"].lower())

@@ -147,7 +147,9 @@ class Recorder:
             self.max_readable_length = readable_length
         if writable_length > self.max_writable_length:
             self.max_writable_length = writable_length
-        self._note_buffered(readable_length + writable_length)
+        buffered = readable_length + writable_length  # _note_buffered(), inline per chunk
+        if buffered > self.max_buffered:
+            self.max_buffered = buffered
         if self.trace is not None:
             t = perf_counter() - self.started_at
             if self.kernel is not None and self.kernel.records:
@@ -227,11 +229,14 @@ class Recorder:
         # readable's buffer is fullest, so the maxima look here as well as at chunks.
         if readable_length > self.max_readable_length:
             self.max_readable_length = readable_length
-        self._note_buffered(readable_length + self.dest.writable_length)
+        writable_length = self.dest.writable_length
+        buffered = readable_length + writable_length  # _note_buffered(), inline per chunk
+        if buffered > self.max_buffered:
+            self.max_buffered = buffered
         if self.trace is not None:
             t = self.now()
             self.write_kernel_records(t)
-            self.trace.drain(t, self.drains, self.dest.writable_length, readable_length)
+            self.trace.drain(t, self.drains, writable_length, readable_length)
 
     def _on_end(self) -> None:
         self._event("end", self.now(), {"bytes": self.bytes})

@@ -237,9 +237,6 @@ class FdWritable(FdEndpoint, Writable):
             # when its rate and latency say (never before the OS has taken them all),
             # so the real write's own time does not stretch the simulated one.
             self._paced_until = self._pacer.complete_at(self.loop.time(), len(chunk))
-        self._write_now(chunk, callback)
-
-    def _write_now(self, chunk: Any, callback: Callable[..., Any]) -> None:
         unwritten = chunk
         try:
             written = self._device_write(self.fd, chunk)
@@ -258,11 +255,14 @@ class FdWritable(FdEndpoint, Writable):
         except OSError as error:
             self._complete_later(callback, io_error(error, self.name))
             return
-        self._complete_later(callback, None)
+        if self._pacer is None:  # _complete_later(callback, None), inline per chunk
+            (self._ticks or self.tick_queue).add_task(self._done, (callback, None))
+        else:
+            self.task_at(self._paced_until, self._done, callback, None)
 
     def _complete_later(self, callback: Callable[..., Any], error: OSError | None) -> None:
         if self._pacer is None:
-            # task_soon(), without its two calls: this runs once per chunk.
+            # task_soon(), without its two calls.
             (self._ticks or self.tick_queue).add_task(self._done, (callback, error))
         else:
             self.task_at(self._paced_until, self._done, callback, error)

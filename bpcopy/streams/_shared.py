@@ -63,7 +63,8 @@ class TickQueue:
             loop._bpcopy_ticks = queue  # type: ignore[attr-defined]
         return queue
 
-    def add(self, callback: Any, args: tuple[Any, ...]) -> None:
+    def add(self, callback: Any, *args: Any) -> None:
+        """Queue `callback(*args)` as a tick (a stream's `_next_tick` is bound to this)."""
         self.ticks.append((callback, args))
         if not self.drain_pending:
             self.drain_pending = True
@@ -103,13 +104,27 @@ class TickQueue:
         # Tasks queued while a batch runs form the next batch, which runs after it: a
         # later turn for them, as for Node's completions. Several batches share one
         # asyncio turn (its poll and timer checks) before the loop gets control back.
+        ticks = self.ticks
         for _ in range(BATCHES_PER_LOOP_TURN):
             batch, self.tasks = self.tasks, []
             if not batch:
                 break
             for callback, args in batch:
+                # run_task() and drain() written out, as this runs twice per chunk.
                 try:
-                    self.run_task(callback, *args)
+                    self.drain_pending = True
+                    try:
+                        callback(*args)
+                    finally:
+                        try:
+                            while ticks:
+                                tick, tick_args = ticks.popleft()
+                                tick(*tick_args)
+                        finally:
+                            if ticks:  # a tick raised: the rest still run, on a later turn
+                                self.loop.call_soon(self.drain)
+                            else:
+                                self.drain_pending = False
                 except Exception as error:  # one failing task must not swallow the others
                     self.loop.call_exception_handler({
                         "message": f"exception in {callback!r}", "exception": error})
@@ -145,10 +160,9 @@ class LoopBound:
 
     def _next_tick(self, callback: Any, *args: Any) -> None:
         """Node's process.nextTick: run `callback(*args)` once the current callback ends."""
-        ticks = self._ticks
-        if ticks is None:
-            ticks = self.tick_queue
-        ticks.add(callback, args)
+        # From now on the stream's _next_tick is the queue's own add(): one call per tick.
+        add = self._next_tick = self.tick_queue.add  # type: ignore[method-assign]
+        add(callback, *args)
 
     def task_soon(self, callback: Any, *args: Any) -> None:
         """An I/O completion: run on a later turn of the loop, then its ticks."""

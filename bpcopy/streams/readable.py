@@ -210,7 +210,9 @@ class Readable(StreamBase):
             self._buffer.append(chunk)
             if self._need_readable:
                 self._emit_readable()
-        self._maybe_read_more()
+        if not self._reading_more:  # _maybe_read_more(), inline as it runs every chunk
+            self._reading_more = True
+            self._next_tick(self._read_more)
 
     def _on_eof(self) -> None:
         if self._ended:
@@ -282,7 +284,7 @@ class Readable(StreamBase):
             else:
                 self._emit_readable()
             return None
-        n = self._how_much_to_read(n)
+        n = self._how_much_to_read(n) if n != 0 else 0  # read(0), the usual one, takes nothing
         if n == 0 and self._ended:
             if self._length == 0:
                 self._end_readable()
@@ -377,7 +379,8 @@ class Readable(StreamBase):
             self.read(0)
         self._resume_scheduled = False
         self.emit("resume")
-        self._flow()
+        while self._flowing and self.read() is not None:  # _flow(), inline per chunk
+            pass
         if self._flowing and not self._reading:
             self.read(0)
 

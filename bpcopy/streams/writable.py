@@ -215,7 +215,9 @@ class Writable(StreamBase):
                 and not self._ending and not self.destroyed):
             self._need_drain = False
             self.emit("drain")
-        while count > 0:
+        if callback is _ignore:  # write() without a callback: nothing to call
+            self._pending_callbacks -= count
+        while count > 0 and callback is not _ignore:
             count -= 1
             self._pending_callbacks -= 1
             callback()
