@@ -263,7 +263,9 @@ def refuse_overwriting_the_copy(options: CommandOptions) -> None:
     after a long copy."""
     from bpcopy.endpoints.places import (
         aliased_data,
+        is_character_device,
         resolve_destination_path,
+        same_file,
         unwritable_reason,
     )
 
@@ -276,6 +278,10 @@ def refuse_overwriting_the_copy(options: CommandOptions) -> None:
         if role:
             raise click.BadParameter(f"{quote(path)} is the copy's {role}; writing there "
                                      "would corrupt the data", param_hint=f"'{option}'")
+    if options.trace_file and options.report and same_file(options.trace_file, options.report) \
+            and not is_character_device(options.report):
+        raise click.BadParameter(f"{quote(options.report)} is also the --trace-file; one "
+                                 "would overwrite the other", param_hint="'--report'")
     problem = options.report and unwritable_reason(options.report)
     if problem:
         raise click.BadParameter(f"cannot write {quote(options.report)}: {problem}",
@@ -325,7 +331,8 @@ def present_outcome(outcome: Any, options: CommandOptions, color: bool) -> int:
 
     summary = outcome.summary
     exit_code = outcome.exit_code
-    guard_failures = check_guards(summary, options) if outcome.error is None else []
+    kernel = getattr(outcome.recorder, "kernel", None)  # the pipeline's sampler, if any
+    guard_failures = check_guards(summary, options, kernel) if outcome.error is None else []
     if guard_failures:
         exit_code = EXIT_GUARD
         summary["guards"] = guard_failures
@@ -359,7 +366,8 @@ def present_outcome(outcome: Any, options: CommandOptions, color: bool) -> int:
     return exit_code
 
 
-def check_guards(summary: dict[str, Any], options: CommandOptions) -> list[str]:
+def check_guards(summary: dict[str, Any], options: CommandOptions,
+                 kernel: Any = None) -> list[str]:
     failures = []
     limit = options.assert_max_rss
     if limit is not None and summary.get("peak_rss", 0) > limit:
@@ -375,7 +383,10 @@ def check_guards(summary: dict[str, Any], options: CommandOptions) -> list[str]:
             from bpcopy.diagnostics.neighbour_guards import rss_guard_failures
 
             end = summary.get("source" if role == "upstream" else "destination")
-            failures.extend(rss_guard_failures(role, summary.get(role), limit, end))
+            report = kernel.report(role) if kernel is not None else None
+            failures.extend(rss_guard_failures(
+                role, summary.get(role), limit, end,
+                unseen=report.unseen if report is not None else None))
     return failures
 
 

@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from bpcopy.diagnostics.memory import RssReader, peak_rss
+from bpcopy.diagnostics.pipeline import PipelineUnwatchable, watch_pipeline
 from bpcopy.diagnostics.recorder import Recorder
 from bpcopy.diagnostics.summary import build_summary
 from bpcopy.endpoints import faults
@@ -209,25 +210,31 @@ class Copy:
         connect(self.options.mode, readable, writable, self.options.max_buffer)
         if self.verification is not None:
             readable.on("data", self.verification.read_digest.update)
-        self._watch_pipeline()
+        unwatchable = self._watch_pipeline()
+        if unwatchable is not None:
+            self._end(unwatchable)  # before the first read: nothing has moved
         try:
             await self._done
         except BaseException as raised:  # every failure ends up in the summary
             return raised
         return None
 
-    def _watch_pipeline(self) -> None:
+    def _watch_pipeline(self) -> PipelineUnwatchable | None:
         """Start the clock; in a pipeline, sample the kernel's buffers at each end and the
         programs there, on the same clock, from before the first read. The sampler is
-        built before the clock starts, so its set-up is not counted as the copy's time."""
-        from bpcopy.diagnostics.pipeline import watch_pipeline
-
-        sampler = watch_pipeline(self.source.fd, self.destination.fd,
-                                 keep_records=self.options.trace is not None)
+        built before the clock starts, so its set-up is not counted as the copy's time.
+        Returns why the pipeline cannot be watched (out of descriptors), if it cannot."""
+        try:
+            sampler = watch_pipeline(self.source.fd, self.destination.fd,
+                                     keep_records=self.options.trace is not None)
+        except PipelineUnwatchable as unwatchable:
+            self.recorder.start()
+            return unwatchable
         self.recorder.start()
         if sampler is not None:
             self.recorder.kernel = self.sampler = sampler
             sampler.start(started_at=self.recorder.started_at)
+        return None
 
     def _stop_watching_pipeline(self) -> None:
         if self.sampler is not None:

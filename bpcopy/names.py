@@ -9,6 +9,10 @@ output, and one escaped by json.dumps ("\\udcff") is rejected by strict JSON par
   style), so a newline, a control character or a byte that is not UTF-8 stays visible
   and the name can be pasted back into a shell: `'a'$'\\n''b'`, `''$'\\377'`, `"it's"`.
 - `shown(name)` is the same, but leaves a name that needs no quoting bare (for headers).
+- `shown_command(command)` is for a command line already quoted for a shell (as
+  shlex.join quotes it, every control character inside single quotes): each run of
+  such characters becomes a $'...' run, as cp writes them, so an escape sequence in
+  another program's arguments never reaches the terminal and a newline stays visible.
 - `text(name)` is for JSON and HTML: the name as it decodes, with each byte that does not
   written as the four characters `\\xff`. Every strict parser accepts it.
 
@@ -54,6 +58,33 @@ def text(name: Name) -> str:
         return name
     return "".join(f"\\x{ord(char) - 0xDC00:02x}" if 0xDC80 <= ord(char) <= 0xDCFF else char
                    for char in name)
+
+
+def shown_command(command: str) -> str:
+    """A shell-quoted command line with its control characters written as $'...' runs.
+
+    shlex.join quotes every word holding a character outside a small ASCII set, so each
+    control character lies inside single quotes; closing them, writing the $'...' run and
+    opening them again keeps the line one that pastes back into a shell.
+    """
+    if not any(_needs_escape(char) for char in command):
+        return command
+    parts = []
+    in_escape = False
+    for char in command:
+        if _needs_escape(char):
+            if not in_escape:
+                parts.append("'$'")
+                in_escape = True
+            parts.append(_escape(char))
+            continue
+        if in_escape:
+            parts.append("''")
+            in_escape = False
+        parts.append(char)
+    if in_escape:
+        parts.append("''")
+    return "".join(parts)
 
 
 def json_safe(value: Any) -> Any:

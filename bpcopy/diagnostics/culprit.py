@@ -16,6 +16,7 @@ It reads BufferReports and knows nothing of how they were measured.
 from __future__ import annotations
 
 from bpcopy.diagnostics.sampler import BufferReport
+from bpcopy.names import shown_command
 
 MIN_SAMPLES = 20
 BLAME_SHARE = 0.5
@@ -54,8 +55,10 @@ def _what(report: BufferReport) -> str:
 
 
 def short_command(command: str, limit: int = LONGEST_NAME) -> str:
-    """A command on one line, cut with an ellipsis when longer than `limit`."""
-    one_line = " ".join(command.split())
+    """A command on one line for people (control characters written as $'...', as cp
+    writes them: never raw on a terminal, never flattened into spaces), cut with an
+    ellipsis when longer than `limit`."""
+    one_line = shown_command(command)
     return one_line if len(one_line) <= limit else one_line[:limit - 1] + "…"
 
 

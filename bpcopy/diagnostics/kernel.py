@@ -2,7 +2,8 @@
 
 Rules kept here:
 1. An end is `pipe` (an anonymous pipe: its /proc/self/fd link reads `pipe:[inode]`),
-   `fifo` (a named pipe: its link is a path), `socket`, or nothing we can watch (a
+   `fifo` (a named pipe: its link is a path; without /proc, a FIFO is the one whose
+   device is not the anonymous pipes' own), `socket`, or nothing we can watch (a
    regular file, a device, a terminal).
 2. Bytes queued: FIONREAD for pipes and FIFOs (it answers on either end); SIOCINQ on a
    socket we read from, SIOCOUTQ on a socket we write to.
@@ -14,7 +15,9 @@ Rules kept here:
 5. A packet-mode pipe (O_DIRECT, pipe2(2)) gives every write a page of its own, so it
    fills long before its byte capacity: its byte readings cannot say when it is full.
 6. --pipe-size sets a pipe's capacity with F_SETPIPE_SZ; the kernel rounds it up to a
-   power-of-two number of pages, and says what it gave.
+   power-of-two number of pages, and says what it gave. No pipe is larger than 2 GiB
+   (the kernel refuses more), and a larger size is refused here before fcntl, which
+   passes it as a C unsigned int: 4 GiB + 4 KiB would arrive as 4 KiB.
 
 Theory of operation: `watch_end` classifies a descriptor and keeps a duplicate of it, so
 that readings stay valid whatever the copy does with its own descriptor, and so that a
@@ -51,6 +54,9 @@ SIOCINQ = termios.FIONREAD  # the same request number on sockets
 SIOCOUTQ = termios.TIOCOUTQ
 O_DIRECT = getattr(os, "O_DIRECT", 0o40000)
 
+# The kernel's largest pipe (round_pipe_size() in fs/pipe.c refuses anything larger).
+LARGEST_PIPE = 1 << 31
+
 PIPE_MAX_SIZE_PATH = "/proc/sys/fs/pipe-max-size"
 PIPE_USER_PAGES_SOFT_PATH = "/proc/sys/fs/pipe-user-pages-soft"
 PIPE_USER_PAGES_HARD_PATH = "/proc/sys/fs/pipe-user-pages-hard"
@@ -67,16 +73,38 @@ def fd_link(fd: int) -> str | None:
 def classify(fd: int) -> EndKind | None:
     """`pipe`, `fifo` or `socket` for an end the kernel buffers; None for anything else."""
     try:
-        mode = os.fstat(fd).st_mode
+        info = os.fstat(fd)
     except OSError:
         return None
+    mode = info.st_mode
     if stat.S_ISSOCK(mode):
         return "socket"
     if not stat.S_ISFIFO(mode):
         return None
     link = fd_link(fd)
-    # Without /proc the two cannot be told apart; an anonymous pipe is the likelier.
-    return "fifo" if link is not None and link.startswith("/") else "pipe"
+    if link is not None:
+        return "fifo" if link.startswith("/") else "pipe"
+    # Without /proc: anonymous pipes all live on the kernel's pipe file system, a FIFO
+    # on the file system that holds its name.
+    return "pipe" if info.st_dev == _anonymous_pipe_device() else "fifo"
+
+
+_PIPE_DEVICE: list[int] = []
+
+
+def _anonymous_pipe_device() -> int | None:
+    """The device number of anonymous pipes here, from a pipe made and closed once."""
+    if not _PIPE_DEVICE:
+        try:
+            read_end, write_end = os.pipe()
+        except OSError:  # out of descriptors: no way to tell, and no answer kept
+            return None
+        try:
+            _PIPE_DEVICE.append(os.fstat(read_end).st_dev)
+        finally:
+            os.close(read_end)
+            os.close(write_end)
+    return _PIPE_DEVICE[0]
 
 
 class KernelEnd:
@@ -146,15 +174,22 @@ class KernelEnd:
 
 
 def watch_end(fd: int, role: Role) -> KernelEnd | None:
-    """A KernelEnd for `fd` when it is a pipe, FIFO or socket; None otherwise."""
+    """A KernelEnd for `fd` when it is a pipe, FIFO or socket; None otherwise. Raises
+    OSError (EMFILE, ENFILE) when it is one but no descriptor is free to watch it by."""
     kind = classify(fd)
     if kind is None:
         return None
     try:
         own = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    except OSError as error:
+        if error.errno in (errno.EMFILE, errno.ENFILE):
+            raise  # a pipe all the same: not to be reported as "not a pipe"
+        return None
+    try:
         info = os.fstat(own)
         flags = fcntl.fcntl(own, fcntl.F_GETFL)
     except OSError:
+        os.close(own)
         return None
     request = termios.FIONREAD
     if kind == "socket":
@@ -200,6 +235,10 @@ def set_pipe_size(fd: int, size: int, name: str) -> int:
 
     Raises PipeSizeRefused with one line naming the reason.
     """
+    if size > LARGEST_PIPE:  # rule 6: never let fcntl wrap it round to a small size
+        raise PipeSizeRefused(
+            f"cannot set the pipe size of {name} to {size} bytes: the largest pipe the "
+            f"kernel makes is {LARGEST_PIPE} bytes (2 GiB)")
     try:
         return fcntl.fcntl(fd, F_SETPIPE_SZ, size)
     except OSError as error:
@@ -215,6 +254,10 @@ def _refusal(error: OSError, fd: int, size: int, name: str) -> str:
                     "without CAP_SYS_RESOURCE")
         soft = read_proc_int(PIPE_USER_PAGES_SOFT_PATH)
         hard = read_proc_int(PIPE_USER_PAGES_HARD_PATH)
+        if limit is None and soft is None:  # /proc hidden: say what is known, no more
+            return (f"{asked}: the kernel does not permit it (past {PIPE_MAX_SIZE_PATH} "
+                    f"without CAP_SYS_RESOURCE, or past {PIPE_USER_PAGES_SOFT_PATH}; "
+                    "neither can be read here to say which)")
         limits = f"{PIPE_USER_PAGES_SOFT_PATH} ({soft} pages)"
         if hard:
             limits += f" or {PIPE_USER_PAGES_HARD_PATH} ({hard} pages)"

@@ -10,7 +10,10 @@ Platform traps, each handled here so that no number printed is wrong:
 - getrusage's ru_maxrss is in KiB on Linux and the BSDs, but in bytes on macOS; on a
   system not known here its unit is a guess, so the kernel's peak is not used there
   (`maxrss_unit` is None) and the peak is the largest RSS that bpcopy read itself.
-- No /proc: psutil reads RSS the platform's own way.
+- No /proc: psutil reads RSS the platform's own way. On Linux psutil needs /proc too
+  (a chroot or a container without it); there the kernel's peak so far (getrusage)
+  stands for the current RSS, the nearest number the kernel still gives, and 0 where
+  its unit is unknown. psutil is tried once per reader, not on every chunk.
 """
 
 from __future__ import annotations
@@ -31,10 +34,16 @@ class RssReader:
             self._statm: int | None = os.open(f"{PROC_ROOT}/self/statm", os.O_RDONLY)
         except OSError:
             self._statm = None
+        self._psutil_serves = True
 
     def current(self) -> int:
         if self._statm is None:
-            return psutil_rss()
+            if self._psutil_serves:
+                try:
+                    return psutil_rss()
+                except Exception:  # psutil.Error, or OSError: it has no /proc either
+                    self._psutil_serves = False
+            return peak_rss()
         fields = os.pread(self._statm, 128, 0).split(None, 2)
         return int(fields[1]) * _PAGE_SIZE
 

@@ -6,11 +6,14 @@ Rules kept here:
    line names the process, its pid, its peak and the limit.
 2. A guard that cannot be checked fails too, saying why: the end is not a pipe, FIFO or
    socket; it is a socket (whose peer cannot be seen); no process could be seen there
-   (another user's, or /proc mounted with hidepid); or a process was gone before its
-   first reading. A CI check must never pass by not looking.
+   (it exited before bpcopy first looked, as `true | bpcopy ...` does, or it is another
+   user's, or /proc is mounted with hidepid or cannot be read); or a process was gone
+   before its first reading; or some process there may have gone unseen (bpcopy ran
+   out of descriptors while looking, or another user's process was started beside
+   it). A CI check must never pass by not looking.
 
-It judges the summary's `upstream` and `downstream` objects (the --json contract) and
-knows nothing of how they were measured.
+It judges the summary's `upstream` and `downstream` objects (the --json contract), and
+the reason a process may have gone unseen; it knows nothing of how they were measured.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ GUARD_NAME_LIMIT = 400
 
 
 def rss_guard_failures(role: str, side: dict[str, Any] | None, limit: int,
-                       end_name: str | None = None) -> list[str]:
+                       end_name: str | None = None, *,
+                       unseen: str | None = None) -> list[str]:
     """One line per failure of the guard on `role` (empty when it passes); `side` is
-    the summary's object for that end, None when it is not a pipe, FIFO or socket."""
+    the summary's object for that end, None when it is not a pipe, FIFO or socket;
+    `unseen` says why a process there may have gone unseen, if one may have."""
     option = OPTION_OF_ROLE[role]
     end = end_name or END_OF_ROLE[role]
     limit_text = f"{option} {format_size(limit)} ({limit} bytes)"
@@ -42,8 +47,12 @@ def rss_guard_failures(role: str, side: dict[str, Any] | None, limit: int,
                 "cannot be seen"]
     if not side["processes"]:
         return [f"{unchecked}: no process is visible at the {side['kind']} on {end} "
-                "(another user's, or /proc mounted with hidepid)"]
+                "(it exited before bpcopy looked, or it is another user's, or /proc is "
+                "mounted with hidepid or cannot be read)"]
     failures = []
+    if unseen is not None:
+        failures.append(f"{unchecked}: a process at the {side['kind']} on {end} may have "
+                        f"gone unseen: {unseen}")
     for process in side["processes"]:
         who = f"{short_command(process['command'], GUARD_NAME_LIMIT)} (pid {process['pid']})"
         peak = process["peak_rss"]

@@ -19,10 +19,18 @@ Rules kept here:
    the one that used the most CPU time is.
 6. Another user's processes, hidepid, a process that exits between two looks, a /proc
    that cannot be read: each shows what can be seen and never raises.
+7. Two things mean a holder may have gone unseen, and are remembered so that a guard
+   does not pass on the processes that were seen: running out of descriptors (a small
+   ulimit -n, or many holders), and another user's process among the parent's
+   descendants (started beside bpcopy, as a pipeline's programs are). Other users'
+   processes elsewhere in /proc are only counted (`hidden_pids`).
 
 Theory of operation: a scan lists candidate pids and reads their fd links; each
-neighbour found keeps its /proc files open, so later readings are one pread each and
-cannot be confused with a new process that reuses the pid. Sockets are not followed:
+neighbour found keeps its /proc/PID/status open, so the reading of every sample is one
+pread and cannot be confused with a new process that reuses the pid (a read fails
+once the process is reaped, and it is then followed no more). The slow readings, on one
+sample in eight, open their files by name: one descriptor per neighbour, not four, since
+hundreds of processes can hold one pipe (`for ...; do sleep 9 & done`). Sockets are not followed:
 the peer of a socket has an inode of its own, which no link of ours names.
 
 Everything comes from /proc, which serves all of it: where the kernel does not list a
@@ -35,6 +43,7 @@ the copy. This module knows no streams and no clock; the sampler decides when to
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shlex
 from collections.abc import Callable, Iterable
@@ -45,6 +54,8 @@ from bpcopy.diagnostics.kernel import O_DIRECT, KernelEnd
 # A neighbour's CPU time and wait state change slowly; they are read on one sample in
 # this many, VmHWM on every one.
 SLOW_READINGS_EVERY = 8
+# The one /proc/PID file each neighbour keeps open (VmHWM, read on every sample).
+KEPT_OPEN = "status"
 
 _WAITING_CHANNEL = b"do_wait"
 # Reading every descriptor of every process costs in proportion to the whole machine
@@ -89,7 +100,7 @@ class Neighbour:
     """One process at one end, and what has been read of it so far."""
 
     __slots__ = ("pid", "command", "ppid", "peak_rss", "cpu_ticks", "waiting_looks",
-                 "wait_state_looks", "gone", "_files", "_looks")
+                 "wait_state_looks", "gone", "_files", "_looks", "_short")
 
     def __init__(self, pid: int, command: str) -> None:
         self.pid = pid
@@ -102,17 +113,22 @@ class Neighbour:
         self.gone = False
         self._files: dict[str, int] = {}  # kept open: later reads are one pread each
         self._looks = 0
+        self._short: Callable[[], None] = lambda: None
 
     def __repr__(self) -> str:
         return (f"Neighbour(pid={self.pid}, command={self.command!r}, "
                 f"peak_rss={self.peak_rss}, gone={self.gone})")
 
     @classmethod
-    def found(cls, pid: int) -> Neighbour:
+    def found(cls, pid: int, short: Callable[[], None] = lambda: None) -> Neighbour:
+        """Start following `pid`; `short()` is called if descriptors ran out meanwhile."""
         neighbour = cls(pid, command_line(pid) or f"pid {pid}")
-        for name in ("status", "stat", "wchan", "cmdline"):
-            with contextlib.suppress(OSError):
-                neighbour._files[name] = os.open(f"/proc/{pid}/{name}", os.O_RDONLY)
+        neighbour._short = short
+        try:
+            neighbour._files[KEPT_OPEN] = os.open(f"/proc/{pid}/{KEPT_OPEN}", os.O_RDONLY)
+        except OSError as error:  # read by its name at each sample instead
+            if out_of_descriptors(error):
+                short()
         neighbour.sample(slow=True)
         return neighbour
 
@@ -147,12 +163,23 @@ class Neighbour:
 
     def _read(self, name: str, size: int = 4096) -> bytes | None:
         fd = self._files.get(name)
-        if fd is None:
+        if fd is not None:
+            try:
+                return os.pread(fd, size, 0)
+            except OSError:  # ESRCH once the process has been reaped
+                return None
+        try:
+            fd = os.open(f"/proc/{self.pid}/{name}", os.O_RDONLY)
+        except OSError as error:  # gone, or out of descriptors
+            if out_of_descriptors(error):
+                self._short()
             return None
         try:
             return os.pread(fd, size, 0)
-        except OSError:  # ESRCH once the process has been reaped
+        except OSError:
             return None
+        finally:
+            os.close(fd)
 
     def _read_peak_rss(self) -> int | None:
         status = self._read("status")
@@ -240,6 +267,12 @@ class Neighbours:
         self.sides = [EndNeighbours(end) for end in ends
                       if end.is_pipe_like and end.link is not None]
         self.hidden_pids = 0  # processes whose descriptors we were not allowed to read
+        # Set when bpcopy ran out of descriptors while looking (ulimit -n): some holder
+        # may have gone unseen, so a guard on this end cannot be sure (rule 7).
+        self.short_of_descriptors = False
+        # The parent's other descendants whose descriptors we may not read: started
+        # beside bpcopy, as a pipeline's programs are, any of them may hold an end.
+        self.hidden_beside: set[int] = set()
         self.scans = 0
         self.full_scans = 0
 
@@ -257,7 +290,7 @@ class Neighbours:
             return
         self.scans += 1
         family = [self.parent_pid, *descendants_of(self.parent_pid)]
-        self._look_at(family, cancelled)
+        self._look_at(family, cancelled, beside=True)
         if any(not side.by_pid for side in self.sides) and self.full_scans < MAX_FULL_SCANS:
             self.full_scans += 1
             self._look_at(all_pids(), cancelled, lonely_only=True)
@@ -272,8 +305,20 @@ class Neighbours:
             for neighbour in side.by_pid.values():
                 neighbour.close()
 
+    @property
+    def unseen(self) -> str | None:
+        """Why a process holding an end may have gone unseen, if one may have (rule 7)."""
+        if self.short_of_descriptors:
+            return "bpcopy ran out of file descriptors (ulimit -n) while looking"
+        count = len(self.hidden_beside)
+        if count:
+            who = "1 process" if count == 1 else f"{count} processes"
+            return (f"{who} started beside bpcopy belong{'s' if count == 1 else ''} to "
+                    "another user, whose descriptors bpcopy may not read")
+        return None
+
     def _look_at(self, pids: Iterable[int], cancelled: Callable[[], bool],
-                 lonely_only: bool = False) -> None:
+                 lonely_only: bool = False, beside: bool = False) -> None:
         sides = [side for side in self.sides if not (lonely_only and side.by_pid)]
         wanted = {side.end.link: side for side in sides}
         hidden = 0
@@ -286,8 +331,11 @@ class Neighbours:
                 names = os.listdir(f"/proc/{pid}/fd")
             except PermissionError:
                 hidden += 1
+                if beside and pid != self.parent_pid:
+                    self.hidden_beside.add(pid)
                 continue
-            except OSError:  # gone, or no /proc
+            except OSError as error:  # gone, no /proc, or out of descriptors
+                self._note_if_short(error)
                 continue
             for name in names:
                 try:
@@ -297,24 +345,39 @@ class Neighbours:
                 side = wanted.get(link)
                 if side is None:
                     continue
-                flags = fd_flags(pid, name)
+                flags = fd_flags(pid, name, self._note_if_short)
                 if flags is None or not side.holds(flags):
                     continue
                 if side.wants_writers and flags & O_DIRECT:
                     side.end.packet_mode = True
                 if pid not in side.by_pid:
-                    side.by_pid[pid] = Neighbour.found(pid)
+                    side.by_pid[pid] = Neighbour.found(pid, self._short)
         self.hidden_pids = max(self.hidden_pids, hidden)
 
+    def _short(self) -> None:
+        self.short_of_descriptors = True
 
-def fd_flags(pid: int, fd_name: str) -> int | None:
+    def _note_if_short(self, error: OSError) -> None:
+        if out_of_descriptors(error):
+            self.short_of_descriptors = True
+
+
+def out_of_descriptors(error: OSError) -> bool:
+    """EMFILE (this process's ulimit -n) or ENFILE (the whole system's)."""
+    return error.errno in (errno.EMFILE, errno.ENFILE)
+
+
+def fd_flags(pid: int, fd_name: str,
+             failed: Callable[[OSError], None] = lambda error: None) -> int | None:
     """The open flags of a process's descriptor, from /proc/PID/fdinfo (octal)."""
     try:
         with open(f"/proc/{pid}/fdinfo/{fd_name}", "rb") as file:
             for line in file:
                 if line.startswith(b"flags:"):
                     return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
+    except OSError as error:
+        failed(error)
+    except (ValueError, IndexError):
         pass
     return None
 

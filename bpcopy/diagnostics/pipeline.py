@@ -15,21 +15,45 @@ if TYPE_CHECKING:
     from bpcopy.diagnostics.sampler import KernelSampler
 
 
+class PipelineUnwatchable(Exception):
+    """The pipeline cannot be watched (out of descriptors); the message is one line."""
+
+
 def watch_pipeline(source_fd: int, dest_fd: int, *, keep_records: bool = False
                    ) -> KernelSampler | None:
     """A sampler (not yet started) for a copy from `source_fd` to `dest_fd`, or None
-    when neither end is a pipe, FIFO or socket."""
+    when neither end is a pipe, FIFO or socket.
+
+    Raises PipelineUnwatchable when an end is one but bpcopy runs out of descriptors
+    setting up the watch (a small ulimit -n): the copy would rather stop at once, in one
+    line, than report a pipe as "not a pipe" or fail with a traceback.
+    """
     if not (_kernel_buffered(source_fd) or _kernel_buffered(dest_fd)):
         return None  # before any import: a copy between files pays one fstat per end
-    from bpcopy.diagnostics.kernel import watch_end
+    ends = []
+    try:
+        from bpcopy.diagnostics.kernel import watch_end
 
-    upstream = watch_end(source_fd, "upstream")
-    downstream = watch_end(dest_fd, "downstream")
-    if upstream is None and downstream is None:
-        return None
-    from bpcopy.diagnostics.sampler import KernelSampler
+        ends = [watch_end(source_fd, "upstream"), watch_end(dest_fd, "downstream")]
+        if ends == [None, None]:
+            return None
+        from bpcopy.diagnostics.sampler import KernelSampler
 
-    return KernelSampler(upstream, downstream, keep_records=keep_records)
+        return KernelSampler(*ends, keep_records=keep_records)
+    except OSError as error:  # an import or a duplicate found no descriptor free
+        for end in ends:
+            if end is not None:
+                end.close()
+        raise PipelineUnwatchable(
+            f"cannot watch the pipeline: {error.strerror or error} (ulimit -n is "
+            f"{_descriptor_limit()})") from None
+
+
+def _descriptor_limit() -> str:
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return "unlimited" if soft == resource.RLIM_INFINITY else str(soft)
 
 
 def _kernel_buffered(fd: int) -> bool:

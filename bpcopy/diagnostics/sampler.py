@@ -72,6 +72,8 @@ class BufferReport(NamedTuple):
     culprit_command: str | None
     culprit_pid: int | None
     hidden_pids: int
+    # Why a process at this end may have gone unseen (neighbours rule 7), or None.
+    unseen: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "capacity": self.capacity, "max_queued": self.max_queued,
@@ -132,7 +134,8 @@ class BufferWatch:
             return None
         return min(self.empty_s / self.seen_s, 1.0)
 
-    def report(self, side: EndNeighbours | None, hidden_pids: int) -> BufferReport:
+    def report(self, side: EndNeighbours | None, hidden_pids: int,
+               unseen: str | None = None) -> BufferReport:
         culprit = side.culprit() if side is not None else None
         return BufferReport(
             role=self.end.role, kind=self.end.kind, capacity=self.capacity,
@@ -143,7 +146,7 @@ class BufferWatch:
             processes=side.processes() if side is not None else [],
             culprit_command=culprit.command if culprit is not None else None,
             culprit_pid=culprit.pid if culprit is not None else None,
-            hidden_pids=hidden_pids)
+            hidden_pids=hidden_pids, unseen=unseen)
 
 
 def _rounded(fraction: float | None) -> float | None:
@@ -254,7 +257,9 @@ class KernelSampler:
         watch = self.watches.get(role)
         if watch is None:
             return None
-        return watch.report(self.neighbours.side(watch.end), self.neighbours.hidden_pids)
+        neighbours = self.neighbours
+        return watch.report(neighbours.side(watch.end), neighbours.hidden_pids,
+                            neighbours.unseen)
 
     def _run(self) -> None:
         stop, interval = self._stop, self.interval

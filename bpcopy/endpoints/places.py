@@ -293,16 +293,31 @@ def _refuse_same_file(source: Source, dest_info: os.stat_result, dest_name: str)
 
 
 def refuse_same_fifo(source_path: str, dest_path: str) -> None:
-    """Reading and writing one FIFO would wait for ever on opening it: say so instead."""
-    if source_path == "-" or dest_path == "-":
-        return
+    """Reading and writing one pipe or FIFO would go on for ever (or wait for ever on
+    opening it): say so instead. `-` stands for stdin as SRC and stdout as DST, so
+    `bpcopy - - <&7 >&7` with one pipe on both is caught too. (One socket on both sides
+    is an echo, and allowed.)"""
     try:
-        source_info, dest_info = os.stat(source_path), os.stat(dest_path)
+        source_info = os.fstat(0) if source_path == "-" else os.stat(source_path)
+        dest_info = os.fstat(1) if dest_path == "-" else os.stat(dest_path)
     except OSError:
         return
     if stat.S_ISFIFO(source_info.st_mode) and \
             (source_info.st_dev, source_info.st_ino) == (dest_info.st_dev, dest_info.st_ino):
-        raise CopyError(f"{quote(source_path)} and {quote(dest_path)} are the same FIFO")
+        source = "stdin" if source_path == "-" else quote(source_path)
+        dest = "stdout" if dest_path == "-" else quote(dest_path)
+        if "-" not in (source_path, dest_path):
+            raise CopyError(f"{source} and {dest} are the same FIFO")
+        raise CopyError(f"{source} and {dest} are the same pipe: bpcopy would read back "
+                        "what it writes, for ever")
+
+
+def is_character_device(path: str) -> bool:
+    """/dev/null, a terminal: places that hold no data a second writer could spoil."""
+    try:
+        return stat.S_ISCHR(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def same_file(path: str, other: str) -> bool:

@@ -26,6 +26,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from bpcopy.diagnostics.kernel import is_full
+from bpcopy.names import shown_command
 from bpcopy.render.process_names import program_name
 from bpcopy.units import format_size
 
@@ -160,8 +161,9 @@ def _end_label(form: Form, end: EndReading | None, file_name: str) -> str:
 
 
 def _process(form: Form, command: str, pid: int) -> str:
-    if form.program_only:
-        command = program_name(command)
+    # Another program's argv is not ours to send to the terminal: its control characters
+    # are written as $'...' runs (a newline would wrap the line, an ESC act on the screen).
+    command = program_name(command) if form.program_only else shown_command(command)
     if form.pid == "word":
         return f"{command} (pid {pid})"
     if form.pid == "bare":

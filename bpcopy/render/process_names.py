@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shlex
 
+from bpcopy.names import shown_command
+
 
 def program_name(command: str) -> str:
     """The program of a shell-quoted command line, without its directory or arguments:
@@ -21,4 +23,4 @@ def program_name(command: str) -> str:
         words = command.split()
     if not words:
         return command
-    return shlex.quote(words[0].rsplit("/", 1)[-1] or words[0])
+    return shown_command(shlex.quote(words[0].rsplit("/", 1)[-1] or words[0]))

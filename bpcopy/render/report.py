@@ -420,8 +420,14 @@ def _details(title: str, body: str) -> str:
 
 
 def _headline(summary: dict[str, Any]) -> str:
+    read = summary.get("bytes", 0)
+    written = summary.get("bytes_written", read)
+    # "copied" would count bytes that never reached the destination (a full disk,
+    # --max-buffer): then both amounts are shown, as in the text summary.
+    amounts = ([("copied", format_size(read))] if written == read
+               else [("read", format_size(read)), ("wrote", format_size(written))])
     cards = [
-        ("copied", format_size(summary.get("bytes", 0))),
+        *amounts,
         ("time", format_duration(summary.get("elapsed_s", 0.0))),
         ("pauses", str(summary.get("pauses", 0))),
         ("drains", str(summary.get("drains", 0))),

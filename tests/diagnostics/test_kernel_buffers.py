@@ -173,6 +173,19 @@ def test_a_size_past_pipe_max_size_is_refused_naming_the_limit(pipe):
         pytest.skip("this process has CAP_SYS_RESOURCE: no limit to hit")
 
 
+@pytest.mark.parametrize("size", [(1 << 32) + 4096, 1 << 63, (1 << 64) + 8192])
+def test_a_size_beyond_the_kernels_largest_pipe_is_refused_not_wrapped(pipe, size):
+    # fcntl passes its argument as a C unsigned int: 4 GiB + 4 KiB would reach the
+    # kernel as 4 KiB, and a pipe asked to grow would shrink to one page instead.
+    read_end, write_end = pipe
+    before = fcntl.fcntl(write_end, F_GETPIPE_SZ)
+    with pytest.raises(PipeSizeRefused) as refused:
+        set_pipe_size(write_end, size, "stdout")
+    assert fcntl.fcntl(write_end, F_GETPIPE_SZ) == before
+    message = str(refused.value)
+    assert "\n" not in message and str(size) in message and "largest" in message
+
+
 # Run as user nobody: pipes of pipe-max-size each, until the user's pages pass the soft
 # limit; print the refusal of the first one the kernel turns down.
 _FILL_USER_PIPES = """

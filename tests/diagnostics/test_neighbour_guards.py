@@ -43,10 +43,21 @@ def test_a_socket_cannot_be_checked_and_fails():
 def test_no_visible_process_cannot_be_checked_and_fails():
     (failure,) = rss_guard_failures("upstream", replace(REPORT, processes=[]), LIMIT)
     assert failure == ("--assert-upstream-max-rss cannot be checked: no process is visible "
-                       "at the pipe on stdin (another user's, or /proc mounted with hidepid)")
+                       "at the pipe on stdin (it exited before bpcopy looked, or it is "
+                       "another user's, or /proc is mounted with hidepid or cannot be "
+                       "read)")
 
 
 def test_a_process_gone_before_its_first_reading_fails_the_guard():
     gone = replace(REPORT, processes=[{**REPORT["processes"][0], "peak_rss": None}])
     (failure,) = rss_guard_failures("upstream", gone, LIMIT)
     assert failure.endswith("node ignore.js (pid 40) was gone before its first reading")
+
+
+def test_a_process_that_may_have_gone_unseen_fails_the_guard_even_when_all_seen_pass():
+    failures = rss_guard_failures("upstream", REPORT, LIMIT,
+                                  unseen="bpcopy ran out of file descriptors (ulimit -n)")
+    assert failures == [
+        "--assert-upstream-max-rss cannot be checked: a process at the pipe on stdin may "
+        "have gone unseen: bpcopy ran out of file descriptors (ulimit -n)"]
+    assert rss_guard_failures("upstream", REPORT, LIMIT) == []

@@ -55,3 +55,17 @@ def test_mode_none_stopped_by_max_buffer_read_more_than_it_wrote_and_is_sink_bou
 def test_a_failed_open_reports_nothing_written(tmp_path: Path) -> None:
     summary = summary_of(cli(tmp_path / "missing", tmp_path / "dst", "--json"))
     assert summary["bytes"] == summary["bytes_written"] == 0
+
+
+def test_the_html_report_shows_read_and_wrote_when_the_destination_took_less(
+        tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    make_file(src, 8 * MIB)
+    report = tmp_path / "report.html"
+    result = cli(src, tmp_path / "dst", "--mode", "none", "--max-buffer", "1MiB",
+                 "--sink-rate", "4MiB/s", "--report", report, "-q")
+    assert result.returncode == 1
+    page = report.read_text()
+    assert "<div class=label>read</div>" in page
+    assert "<div class=label>wrote</div>" in page
+    assert "<div class=label>copied</div>" not in page

@@ -169,3 +169,24 @@ def test_a_report_that_fails_after_the_copy_is_one_line_and_the_copy_stands(
         assert "Traceback" not in err
         assert "cannot write report" in err and "No space left on device" in err
     assert dst.read_bytes() == data  # the copy itself stands
+
+
+def test_a_report_and_a_trace_file_that_are_one_file_are_refused(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    make_file(src, 1000)
+    (tmp_path / "both").write_bytes(b"kept")
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "both")
+    result = cli(src, tmp_path / "dst", "--trace-file", tmp_path / "both", "--report", link)
+    usage_error(result, "--report", "is also the --trace-file")
+    assert (tmp_path / "both").read_bytes() == b"kept"
+    assert not (tmp_path / "dst").exists()
+
+
+def test_a_report_and_a_trace_file_both_on_dev_null_are_allowed(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    make_file(src, 1000)
+    result = cli(src, tmp_path / "dst", "--trace-file", os.devnull, "--report", os.devnull,
+                 "-q")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "dst").read_bytes() == src.read_bytes()

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from e2e_helpers import BPCOPY, HANG_TIMEOUT_S, make_file
 
-# The line names what could not be opened: a file, the destination, or the event loop.
-NAMES_WHAT = re.compile(r"bpcopy: error: cannot (open|create destination|open source) "
-                        r"('[^']+'|the event loop)")
+# The line names what could not be opened: a file, the destination, or the event loop;
+# or, in a pipeline, the watch on its kernel buffers (bpcopy.diagnostics.pipeline).
+NAMES_WHAT = re.compile(r"bpcopy: error: cannot ((open|create destination|open source) "
+                        r"('[^']+'|the event loop)|watch the pipeline: )")
 
 
 def run_with_ulimit(limit: int, *args: object) -> subprocess.CompletedProcess[bytes]:

@@ -172,3 +172,18 @@ def test_a_destination_on_stderr_s_terminal_gets_the_bytes_and_no_live_view(tmp_
     assert data in screen
     assert b"ETA" not in screen and b"\x1b[?25l" not in screen  # the live view's marks
     assert b"bytes" in screen or b"MiB" in screen  # the summary still follows the copy
+
+
+def test_stdin_and_stdout_on_one_pipe_are_refused_rather_than_copied_for_ever(tmp_path):
+    fifo = tmp_path / "loop"
+    os.mkfifo(fifo)
+    both = os.open(fifo, os.O_RDWR)
+    try:
+        os.write(both, b"hi\n")
+        result = subprocess.run([*BPCOPY, "-", "-"], stdin=both, stdout=both,
+                                stderr=subprocess.PIPE, timeout=30, check=False)
+    finally:
+        os.close(both)
+    assert result.returncode == 1
+    assert result.stderr.decode().strip().endswith(
+        "stdin and stdout are the same pipe: bpcopy would read back what it writes, for ever")

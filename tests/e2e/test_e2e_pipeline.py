@@ -103,6 +103,30 @@ def test_a_slow_producer_is_named_in_a_source_bound_verdict():
             in summary["verdict"])
 
 
+def test_a_producers_odd_name_stays_visible_in_the_verdict_and_the_guard():
+    # A producer whose argv[0] holds a leading dash, a newline, an escape sequence and a
+    # byte that is not UTF-8. The verdict and the guard's line are read by people, on
+    # terminals: each control character is written as cp writes it, $'...', never raw
+    # (the ESC would reach the terminal) and never flattened (a newline shown as a space
+    # reads as two words). The JSON `command` keeps the contract's form.
+    odd_name = "-a\nb\x1b[2J" + os.fsdecode(b"\xff")
+    result, (producer, _) = run_pipeline(
+        ["bash", "-c", 'exec -a "$0" "$1" -c "$2" 300 0.002', odd_name, sys.executable,
+         SLOW_WRITER],
+        ["--json", "--assert-upstream-max-rss", "1"], ["cat"])
+    assert result.returncode == 3, result.stderr
+    summary = summary_of(result)
+    command = summary["upstream"]["processes"][0]["command"]
+    assert command.startswith("'-a\nb\x1b[2J\\xff' -c 'import os")  # the contract
+    verdict, (guard,) = summary["verdict"], summary["guards"]
+    assert verdict.startswith("source-bound: ") and f"(pid {producer.pid})" in verdict
+    assert f"(pid {producer.pid})" in guard
+    shown = "'-a'$'\\n''b'$'\\033''[2J\\xff' -c 'import os, sys, time'$'\\n'"
+    for line in (verdict, guard):
+        assert "\n" not in line and "\x1b" not in line, line
+        assert shown in line, line
+
+
 def test_capacity_is_the_pipes_size_and_pipe_size_reports_the_kernels_rounding():
     result, _ = run_pipeline(["head", "-c", "1M", "/dev/zero"],
                              ["--json", "--pipe-size", "70000"], ["cat"])
@@ -133,6 +157,17 @@ def test_pipe_size_past_the_limit_is_refused_in_one_line_exit_1():
     lines = result.stderr.decode().splitlines()
     assert len(lines) == 1 and "pipe-max-size" in lines[0], lines
     assert "Traceback" not in result.stderr.decode()
+
+
+def test_pipe_size_of_4_gib_is_refused_in_one_line_not_given_a_single_page():
+    # 4 GiB does not fit fcntl's C unsigned int: unchecked, it reached the kernel as 0,
+    # which the kernel rounds up to one page, and the copy ran through a 4 KiB pipe.
+    result, _ = run_pipeline(["head", "-c", "64K", "/dev/zero"],
+                             ["--json", "--pipe-size", "4GiB"], ["cat"])
+    assert result.returncode == 1
+    summary = summary_of(result)
+    assert summary["ok"] is False and summary["bytes"] == 0
+    assert str(4 << 30) in summary["error"] and "largest" in summary["error"]
 
 
 def test_pipe_size_without_a_pipe_at_either_end_is_a_usage_error(tmp_path):
@@ -225,6 +260,149 @@ def test_a_guard_on_an_end_that_is_not_a_pipe_cannot_pass(tmp_path):
     assert result.returncode == 3
     assert b"--assert-downstream-max-rss cannot be checked" in result.stderr
     assert (tmp_path / "dst").read_bytes() == b"x" * 1000
+
+
+def test_a_guard_on_a_producer_gone_before_bpcopy_looked_fails_and_says_so():
+    # `true | bpcopy ...`: the writer has exited before bpcopy starts, so nobody holds the
+    # pipe's other end; the guard cannot look, and must not pass for it.
+    producer = subprocess.Popen(["true"], stdout=subprocess.PIPE)
+    producer.wait(HANG_TIMEOUT_S)
+    try:
+        result = subprocess.run([*BPCOPY, "-", os.devnull, "--json",
+                                 "--assert-upstream-max-rss", "1GiB"],
+                                stdin=producer.stdout, capture_output=True,
+                                timeout=HANG_TIMEOUT_S, check=False)
+    finally:
+        producer.stdout.close()
+    assert result.returncode == 3
+    summary = summary_of(result)
+    assert summary["ok"] is True and summary["upstream"]["processes"] == []
+    (failure,) = summary["guards"]
+    assert "cannot be checked" in failure and "exited before bpcopy looked" in failure
+
+
+def test_a_guard_that_ran_out_of_descriptors_while_looking_fails_rather_than_passes():
+    # Eighty processes hold the pipe into bpcopy, which may open only 64 descriptors:
+    # it cannot look at every one of them. A guard that passed on the ones it saw
+    # would pass by not looking at the rest.
+    import resource
+
+    def few_descriptors() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    producer = subprocess.Popen(
+        ["bash", "-c", "for _ in $(seq 80); do sleep 2 & done; head -c 64K /dev/zero"],
+        stdout=subprocess.PIPE)
+    try:
+        result = subprocess.run([*BPCOPY, "-", os.devnull, "--json",
+                                 "--assert-upstream-max-rss", "1GiB"],
+                                stdin=producer.stdout, capture_output=True,
+                                preexec_fn=few_descriptors, timeout=HANG_TIMEOUT_S,
+                                check=False)
+    finally:
+        producer.stdout.close()
+        producer.wait(HANG_TIMEOUT_S)
+    assert result.returncode == 3, result.stderr
+    summary = summary_of(result)
+    assert summary["ok"] is True and summary["bytes"] == 65536
+    (failure,) = summary["guards"]
+    assert "cannot be checked" in failure and "descriptors" in failure, failure
+
+
+@pytest.mark.parametrize("limit", range(9, 15))
+def test_too_few_descriptors_for_the_pipeline_watch_is_one_line_and_no_leftover(tmp_path,
+                                                                               limit):
+    # Just enough descriptors to open the ends and the loop, not enough to watch the
+    # pipeline: one line and status 1, or, with a few more, a complete copy; never a
+    # traceback, and never a temporary file left beside DST.
+    import resource
+
+    def few_descriptors() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    dst = tmp_path / "dst"
+    dst.write_bytes(b"kept")
+    producer = subprocess.Popen(["head", "-c", "256K", "/dev/zero"], stdout=subprocess.PIPE)
+    try:
+        result = subprocess.run([*BPCOPY, "-", dst, "-q"], stdin=producer.stdout,
+                                capture_output=True, preexec_fn=few_descriptors,
+                                timeout=HANG_TIMEOUT_S, check=False)
+    finally:
+        producer.stdout.close()
+        kill_quietly(producer)
+    message = result.stderr.decode()
+    assert "Traceback" not in message
+    assert sorted(os.listdir(tmp_path)) == ["dst"]
+    if result.returncode == 0:
+        assert dst.read_bytes() == bytes(256 << 10)
+    else:
+        assert result.returncode == 1
+        assert len(message.splitlines()) == 1 and "Too many open files" in message, message
+        assert dst.read_bytes() == b"kept"
+
+
+def test_a_guard_fails_when_another_users_program_beside_bpcopy_may_hold_the_pipe(nobody):
+    # bpcopy runs as nobody. Two programs write into its stdin: a nobody's `sleep` that
+    # it can see, and root's writer, whose descriptors nobody may not read. A guard that
+    # passed on the sleep alone would pass without looking at the program that matters.
+    read_end, write_end = os.pipe()
+    try:
+        writer = subprocess.Popen(python("import os, time\n"
+                                         "os.write(1, b'r' * 1000)\n"
+                                         "time.sleep(1)\n"), stdout=write_end)
+        seen = subprocess.Popen([*nobody, "sleep", "2"], stdout=write_end)
+        os.close(write_end)
+        result = subprocess.run([*nobody, *BPCOPY, "-", os.devnull, "--json",
+                                 "--assert-upstream-max-rss", "1GiB"],
+                                stdin=read_end, capture_output=True,
+                                timeout=HANG_TIMEOUT_S, check=False)
+    finally:
+        os.close(read_end)
+    for child in (writer, seen):
+        child.wait(HANG_TIMEOUT_S)
+    summary = summary_of(result)
+    assert summary["bytes"] == 1000
+    assert [p["pid"] for p in summary["upstream"]["processes"]] == [seen.pid]
+    assert result.returncode == 3
+    (failure,) = summary["guards"]
+    assert "may have gone unseen" in failure and "another user" in failure, failure
+
+
+def _hidepid_prefix() -> list[str] | None:
+    """A command prefix that runs its command in a mount namespace of its own where /proc
+    is mounted with hidepid=2, or None where this machine cannot make one."""
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("setpriv"):
+        return None
+    probe = subprocess.run(["unshare", "-m", "sh", "-c",
+                            "mount -t proc -o hidepid=2 proc /proc"],
+                           capture_output=True, timeout=HANG_TIMEOUT_S, check=False)
+    return None if probe.returncode else ["unshare", "-m", "sh", "-c",
+                                          'mount -t proc -o hidepid=2 proc /proc && exec "$@"',
+                                          "sh"]
+
+
+def test_under_hidepid_the_guards_fail_and_the_fractions_are_still_measured():
+    # bpcopy as user nobody, behind /proc mounted with hidepid=2: it can see no other
+    # process at all. The kernel's buffers are still read (they are our own descriptors),
+    # and the guards fail rather than pass unseen.
+    hidepid = _hidepid_prefix()
+    if hidepid is None:
+        pytest.skip("cannot mount /proc with hidepid in a mount namespace here")
+    nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    result = subprocess.run(
+        [*hidepid, "bash", "-c",
+         'head -c 2M /dev/zero | "$@" | cat > /dev/null; exit "${PIPESTATUS[1]}"', "bash",
+         *nobody, *BPCOPY, "-", "-", "--json", "--assert-upstream-max-rss", "1GiB",
+         "--assert-downstream-max-rss", "1GiB"],
+        capture_output=True, timeout=HANG_TIMEOUT_S, check=False)
+    assert result.returncode == 3, result.stderr
+    summary = summary_of(result)
+    assert summary["ok"] is True and summary["bytes"] == 2 << 20
+    for role in ("upstream", "downstream"):
+        assert summary[role]["kind"] == "pipe" and summary[role]["processes"] == []
+        assert 0.0 <= summary[role]["empty_fraction"] <= 1.0
+    assert len(summary["guards"]) == 2
+    assert all("cannot be checked" in line for line in summary["guards"])
 
 
 def test_jsonl_trace_has_kernel_records_and_chunk_records_keep_twelve_fields(tmp_path):

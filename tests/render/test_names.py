@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpcopy.names import json_safe, quote, shown, text
+from bpcopy.names import json_safe, quote, shown, shown_command, text
 
 # What GNU cp 9.1 prints for each name in "cp: cannot stat NAME: ...", under C.UTF-8.
 CP_QUOTES = [
@@ -101,3 +102,28 @@ def test_undecodable_bytes_become_the_text_backslash_x():
     assert text(os.fsdecode(b"a\xffb\xc3")) == "a\\xffb\\xc3"
     assert json.dumps(json_safe({"s": os.fsdecode(b"\xff"), "n": 1, "l": [os.fsdecode(b"\xfe")]})
                       ) == '{"s": "\\\\xff", "n": 1, "l": ["\\\\xfe"]}'
+
+
+utf8_words = st.lists(st.text(st.characters(blacklist_categories=("Cs",),
+                                            blacklist_characters="\0"), max_size=12),
+                      min_size=1, max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(utf8_words)
+def test_a_shown_command_line_pasted_into_bash_gives_back_the_same_words(words):
+    """A neighbour's command line as people see it (shlex.join's, control characters
+    written as $'...'): no control character left, and still the same words to bash."""
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    line = shown_command(shlex.join(words))
+    assert not any(ord(char) < 32 or ord(char) == 127 for char in line)
+    result = subprocess.run(["bash", "-c", f"printf '%s\\0' {line}"], capture_output=True,
+                            check=True)
+    assert result.stdout.split(b"\0")[:-1] == [word.encode() for word in words]
+
+
+def test_a_shown_command_line_writes_control_runs_as_cp_does():
+    assert shown_command("tar -cf - .") == "tar -cf - ."
+    assert shown_command(shlex.join(["a\nb", "\x1b[2J", "x"])) == (
+        "'a'$'\\n''b' ''$'\\033''[2J' x")

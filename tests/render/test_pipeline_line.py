@@ -128,3 +128,18 @@ def test_off_a_pipeline_the_view_has_no_such_line():
     view = rendered(numbers())
     assert "→ readable → writable →" not in view and "r→w" not in view
     assert view == rendered(numbers(upstream=None, downstream=None))
+
+
+@pytest.mark.parametrize("width", [40, 100, 200])
+def test_control_characters_in_a_command_are_shown_never_sent_to_the_terminal(width):
+    # Another program's argv is not ours to send to the terminal: a newline would wrap
+    # the line, an escape sequence would act on the screen. Each is written as cp does.
+    odd = EndReading("pipe", 0, 64 * KIB, False,
+                     (("python3 -c 'a\nb' '\x1b[2J'", 4242),))
+    fitted = fit_pipeline_line(odd, GZIP, "stdin", "stdout", width)
+    assert "\n" not in fitted.plain and "\x1b" not in fitted.plain, fitted.plain
+    assert fitted.cell_len <= width
+
+
+def test_a_program_name_with_control_characters_is_shown_escaped():
+    assert program_name("'\x1b[2Jevil' -x") == "''$'\\033''[2Jevil'"
