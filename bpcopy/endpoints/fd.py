@@ -51,6 +51,10 @@ PROC_ROOT = "/proc"  # a setting, so tests can take /proc away (as on macOS)
 # so a source that shrinks or gains data during the copy is seen within this distance,
 # as a plain reader would see it (a little later). One lseek per MiB costs nothing.
 HOLE_RECHECK_BYTES = 1024 * 1024
+# Where data and holes alternate within a chunk, every chunk is read anyway and asking
+# costs two lseeks a chunk: after each such look, ask again twice as late, up to this
+# many chunks later (a hole that follows is then met at most that many chunks late).
+MOST_CHUNKS_BETWEEN_LOOKS = 16
 
 _ZERO_BLOCKS: dict[int, bytes] = {}
 
@@ -243,7 +247,8 @@ class HoleMap:
     have left it. Before `known_until` nothing need be asked: a chunk that ends at or
     before `zeros_until` is all hole, any other is read. `look` asks again at most
     HOLE_RECHECK_BYTES into a hole, so a source that shrinks there is noticed (its
-    reads come back short) and one that gains data there is read.
+    reads come back short) and one that gains data there is read; where regions are
+    shorter than a chunk, it asks less and less often (MOST_CHUNKS_BETWEEN_LOOKS).
     """
 
     def __init__(self, fd: int) -> None:
@@ -251,6 +256,7 @@ class HoleMap:
         self.position = os.lseek(fd, 0, os.SEEK_CUR)
         self.known_until = self.position  # ask at the first read
         self.zeros_until = self.position
+        self._chunks_between_looks = 1
 
     def look(self, position: int, size: int) -> None:
         """Learn the region that starts at `position`: data up to the next hole, or a
@@ -271,8 +277,14 @@ class HoleMap:
             else:  # data, up to the next hole
                 self.zeros_until = position
                 self.known_until = os.lseek(fd, position, os.SEEK_HOLE)
-        except OSError:  # at or past the end (it shrank): read, and ask at the next read
+        except OSError:  # at or past the end (it shrank): read, and ask again
             self.zeros_until = self.known_until = position
+        if self.known_until - position < size:  # the region ends inside this chunk
+            self._chunks_between_looks = min(2 * self._chunks_between_looks,
+                                             MOST_CHUNKS_BETWEEN_LOOKS)
+            self.known_until = position + self._chunks_between_looks * size
+        else:
+            self._chunks_between_looks = 1
 
     def _read_everything(self) -> None:
         self.zeros_until = -1
