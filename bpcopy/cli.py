@@ -2,13 +2,15 @@
 
 Exit statuses: 0 success; 1 runtime or I/O error; 2 usage error; 3 a CI guard failed
 (--assert-max-rss, --assert-max-buffered, --assert-upstream-max-rss,
---assert-downstream-max-rss; the copy itself is complete); 130 SIGINT and
-143 SIGTERM (after clean-up and a summary so far); 141 when the reader of stdout went
-away (EPIPE), silently, as cat's 128+SIGPIPE.
+--assert-downstream-max-rss; the copy itself is complete); death by signal N, 128+N in
+the shell, for a terminating signal (after clean-up and a summary so far; see
+bpcopy.signals); 141 when the reader of stdout went away (EPIPE), silently, as cat's
+128+SIGPIPE.
 
 It knows options and output: click's values become one CommandOptions (bpcopy.options),
-once, and everything after reads that. The copy itself is bpcopy.copy's, and its signals
-bpcopy.signals'.
+once, and everything after reads that. --help's layout is bpcopy.cli_help's. The copy
+itself is bpcopy.copy's, and its signals bpcopy.signals' (bpcopy.startup's while bpcopy
+starts).
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from typing import IO, Any
 import click
 
 from bpcopy import __version__
+from bpcopy.cli_help import SectionedCommand
 from bpcopy.names import quote
 from bpcopy.options import CommandOptions
 from bpcopy.pump import MODES
 from bpcopy.render.ttys import is_dumb, selector_for, view_would_collide
-from bpcopy.units import DURATION, MARK, RATE, SIZE, SIZE_OR_ZERO, format_size
+from bpcopy.startup import guard_start_up
+from bpcopy.units import DURATION, MARK, RATE, SIZE, SIZE_OR_ZERO, counted, format_size
 
 EXIT_FAILED = 1
 
@@ -43,7 +47,7 @@ class DefaultMark:
     __str__ = __call__
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=SectionedCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("source", metavar="SRC")
 @click.argument("dest", metavar="DST")
 @click.option("-H", "--high-water-mark", "high_water_mark", type=MARK,
@@ -62,9 +66,12 @@ class DefaultMark:
               help="Random extra latency per write (see --seed).")
 @click.option("--source-delay", type=DURATION, default="0", help="Latency added to each read.")
 @click.option("--source-rate", type=RATE, help="Cap on read throughput.")
-@click.option("--seed", type=int, help="Seed for --sink-jitter and --sink-short-writes.")
+@click.option("--seed", type=click.IntRange(min=0), metavar="N",
+              help="Seed for --sink-jitter and --sink-short-writes (without it, one is "
+                   "picked and shown in the summary as `seed`).")
 @click.option("--sink-fail-after", type=SIZE_OR_ZERO,
-              help="Inject a fault: the sink fails with EIO after this many bytes.")
+              help="Inject a fault: the sink fails with EIO after this many bytes "
+                   "(0: the first write fails).")
 @click.option("--sink-short-writes", is_flag=True,
               help="Inject a fault: the sink accepts only part of each write.")
 @click.option("--trace", is_flag=True, help="Print one record per event.")
@@ -120,7 +127,23 @@ def read_options(params: dict[str, Any]) -> CommandOptions:
                                                                  params["dest"]):
         raise click.BadParameter("neither SRC nor DST is a pipe or FIFO",
                                  param_hint="'--pipe-size'")
-    return CommandOptions(**{**params, "trace": bool(params["trace"] or params["trace_file"])})
+    return CommandOptions(**{**params, "trace": bool(params["trace"] or params["trace_file"]),
+                             "seed": pick_seed(params)})
+
+
+def pick_seed(params: dict[str, Any]) -> int | None:
+    """--seed, or for a run that draws random numbers without one, a fresh seed, which
+    the summary reports so that the run can be repeated."""
+    if params["seed"] is not None or not (params["sink_jitter"] or params["sink_short_writes"]):
+        return params["seed"]
+    return int.from_bytes(os.urandom(4), "big")
+
+
+def seed_in_use(options: CommandOptions) -> int | None:
+    """The seed that drove this run's random numbers, if any did."""
+    if options.sink_jitter or options.sink_short_writes:
+        return options.seed
+    return None
 
 
 def any_end_is_a_pipe(source: str, dest: str) -> bool:
@@ -179,7 +202,12 @@ def run(options: CommandOptions) -> int:
         outcome.summary["explanation"] = (
             explanation_lines(explainer.story(), outcome.summary)
             if outcome.recorder is not None else explanation_of_no_copy(outcome.summary))
-    return present_outcome(outcome, options, color)
+    status = present_outcome(outcome, options, color)
+    from bpcopy.signals import Interrupted
+
+    if isinstance(outcome.error, Interrupted):
+        raise outcome.error  # main() hands the signal on to the parent, once all is said
+    return status
 
 
 def explained_setup(options: CommandOptions) -> Any:
@@ -228,7 +256,8 @@ def copy_with_views(options: CommandOptions, trace: Any, color: bool) -> Any:
             if live is not None:
                 live.start()
             try:
-                return await copy.run()
+                with answering_status_requests(copy, options, live):
+                    return await copy.run()
             finally:
                 if live is not None:
                     live.stop()
@@ -236,6 +265,31 @@ def copy_with_views(options: CommandOptions, trace: Any, color: bool) -> Any:
         return run_loop(main(), selector_for(copy_options.simulates_slow_ends, data_fds))
 
     return run_copy(copy_options, run_with_live_view)
+
+
+def answering_status_requests(copy: Any, options: CommandOptions, live: Any) -> Any:
+    """SIGUSR1 prints the summary so far and the copy goes on, as dd does; above the live
+    view when there is one. Not with --json (stderr holds the JSON object alone) nor -q
+    (dd's status=none stays silent too)."""
+    from contextlib import nullcontext
+
+    from bpcopy.signals import status_requests
+
+    if options.as_json or options.quiet:
+        return nullcontext()
+
+    def report() -> None:
+        if not copy.recorder.started:
+            return
+        from bpcopy.render.summary_text import format_summary_text
+
+        text = format_summary_text(copy.summary_so_far(), title="bpcopy: copy in progress")
+        if live is not None:
+            live.print_above(text)
+        else:
+            emit(text)
+
+    return status_requests(report)
 
 
 def run_loop(coroutine: Any, selector_class: Any) -> Any:
@@ -331,6 +385,8 @@ def present_outcome(outcome: Any, options: CommandOptions, color: bool) -> int:
 
     summary = outcome.summary
     exit_code = outcome.exit_code
+    if seed_in_use(options) is not None:
+        summary["seed"] = options.seed
     kernel = getattr(outcome.recorder, "kernel", None)  # the pipeline's sampler, if any
     guard_failures = check_guards(summary, options, kernel) if outcome.error is None else []
     if guard_failures:
@@ -371,12 +427,13 @@ def check_guards(summary: dict[str, Any], options: CommandOptions,
     failures = []
     limit = options.assert_max_rss
     if limit is not None and summary.get("peak_rss", 0) > limit:
-        failures.append(f"peak RSS {format_size(summary['peak_rss'])} ({summary['peak_rss']} "
-                        f"bytes) exceeds --assert-max-rss {format_size(limit)} ({limit} bytes)")
+        failures.append(f"peak RSS {format_size(summary['peak_rss'])} "
+                        f"({counted(summary['peak_rss'], 'byte')}) exceeds --assert-max-rss "
+                        f"{format_size(limit)} ({counted(limit, 'byte')})")
     limit = options.assert_max_buffered
     if limit is not None and summary.get("max_buffered", 0) > limit:
-        failures.append(f"buffered {summary['max_buffered']} bytes (readable + writable) "
-                        f"exceeds --assert-max-buffered {limit} bytes")
+        failures.append(f"buffered {counted(summary['max_buffered'], 'byte')} (readable + "
+                        f"writable) exceeds --assert-max-buffered {counted(limit, 'byte')}")
     for role, limit in (("upstream", options.assert_upstream_max_rss),
                         ("downstream", options.assert_downstream_max_rss)):
         if limit is not None:
@@ -452,23 +509,32 @@ def emit(text: str) -> None:
 
 
 def main() -> None:
+    guard_start_up()  # done already by the `bpcopy` command; here for other callers
     skip_tls_support()
     reopen_closed_standard_streams()
     try:
         command(standalone_mode=True)
-    except KeyboardInterrupt:
-        leave(130)
+    except KeyboardInterrupt:  # only if SIGINT's handler is Python's again: die by it too
+        leave(130, ending_signal=130 - 128)
     except SystemExit as exiting:
         leave(exiting.code)
+    except Exception as error:
+        from bpcopy.signals import Interrupted  # loaded by now if a copy ran
+
+        if not isinstance(error, Interrupted):
+            raise
+        leave(error.exit_status, ending_signal=error.signum)
     leave(0)
 
 
-def leave(code: int | str | None) -> None:
-    """Exit now, without tearing the interpreter down.
+def leave(code: int | str | None, ending_signal: int | None = None) -> None:
+    """Exit now, without tearing the interpreter down; by `ending_signal` if given.
 
     By the time the command returns, the destination is committed or removed and every
     file bpcopy opened is closed; what is left is Python unloading its modules, some
     15 ms that a small copy would notice. Only the standard streams need flushing.
+    A copy ended by a signal ends bpcopy by that same signal, after the flush, so the
+    parent sees what it sent (bpcopy.signals.die_by).
     """
     if isinstance(code, str):
         emit(code + "\n")
@@ -478,4 +544,8 @@ def leave(code: int | str | None) -> None:
             stream.flush()
         except (OSError, ValueError):
             pass
+    if ending_signal is not None:
+        from bpcopy.signals import die_by
+
+        die_by(ending_signal)
     os._exit(code or 0)

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 from bpcopy.diagnostics.memory import RssReader, peak_rss
 from bpcopy.diagnostics.pipeline import PipelineUnwatchable, watch_pipeline
 from bpcopy.diagnostics.recorder import Recorder
-from bpcopy.diagnostics.summary import build_summary
+from bpcopy.diagnostics.summary import build_summary, describe
 from bpcopy.endpoints import faults
 from bpcopy.endpoints.fd import FdReadable, FdWritable, HoleWriter
 from bpcopy.endpoints.pacing import Pacer
@@ -51,6 +51,7 @@ from bpcopy.names import quote
 from bpcopy.pump import BufferLimitExceeded, connect
 from bpcopy.signals import EndingSignals, Interrupted
 from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
+from bpcopy.units import counted
 
 # Exit statuses (documented in the README); a signal's is Interrupted.exit_status.
 EXIT_OK = 0
@@ -193,6 +194,16 @@ class Copy:
             error = error or self.signals.caught
             return self._conclude(error)
 
+    def summary_so_far(self) -> dict[str, Any]:
+        """The summary as it stands while the copy runs (for SIGUSR1), counts to now."""
+        rss = self.rss.current() if self.options.measure_rss else 0
+        return build_summary(
+            self.recorder, mode=self.options.mode,
+            marks=(self.readable.readable_high_water_mark,
+                   self.writable.writable_high_water_mark),
+            start_rss=self.start_rss, peak_rss=rss, error=None,
+            extra={"source": self.source.name, "destination": self.destination.name})
+
     def abandon(self) -> None:
         """Undo everything, for a copy whose run() never got under way."""
         for stream in (self.readable, self.writable):
@@ -263,7 +274,7 @@ class Copy:
         if source.is_regular and source.size is not None and bytes_read < source.size:
             return SourceShrank(
                 f"source {quote(source.name)} shrank during the copy: read {bytes_read} of "
-                f"{source.size} bytes; the destination was left untouched")
+                f"{counted(source.size, 'byte')}; the destination was left untouched")
         return None
 
     def _conclude(self, error: BaseException | None) -> CopyOutcome:
@@ -275,6 +286,11 @@ class Copy:
                 error = commit_error
         else:
             self.destination.discard()
+        if error is not None:  # the trace ends with the summary's words for it
+            try:
+                self.recorder.record_error(describe(error))
+            except OSError:
+                pass  # the trace's own reader or disk may be what failed the copy
         self.source.close()
         measure_rss = self.options.measure_rss
         end_rss = max(self.rss.current(), peak_rss()) if measure_rss else 0
@@ -369,14 +385,6 @@ def outcome_before_start(options: CopyOptions, error: BaseException,
                             start_rss=start_rss, peak_rss=start_rss, error=describe(error),
                             extra={"source": options.source, "destination": options.dest})
     return CopyOutcome(summary, error, exit_code_for(error))
-
-
-def describe(error: BaseException) -> str:
-    """One line for a person: the file, then the operating system's reason."""
-    if isinstance(error, OSError) and error.filename is not None:
-        reason = error.strerror or str(error)
-        return f"{quote(error.filename)}: {reason}"
-    return str(error) or type(error).__name__
 
 
 def exit_code_for(error: BaseException | None) -> int:

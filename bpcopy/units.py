@@ -45,7 +45,7 @@ DURATION_FORM = (
 )
 RATE_FORM = (
     f"use a positive number of bytes per second with an optional unit "
-    f"({_SIZE_UNITS_FOR_HUMANS}) and /s, e.g. 100MiB/s or 1.5MiB/s"
+    f"({_SIZE_UNITS_FOR_HUMANS}) and an optional /s, e.g. 100MiB/s or 1.5MiB"
 )
 
 # ASCII digits only: re's \d would also accept other scripts' digits, which nobody means here.
@@ -231,6 +231,12 @@ def format_duration(seconds: float) -> str:
     if hours:
         return f"{sign}{hours}h{minutes:02d}m{secs:02d}s"
     return f"{sign}{minutes}m{secs:02d}s"
+
+
+def counted(number: float, noun: str) -> str:
+    """A count with its noun, singular for exactly one: ``1 chunk``, ``0 chunks``,
+    ``2 bytes``. Nouns here take a plain s."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _split_sign(number: float) -> tuple[str, float]:

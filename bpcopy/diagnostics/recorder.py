@@ -20,6 +20,7 @@ from time import perf_counter
 from typing import Any, NamedTuple
 
 from bpcopy.diagnostics.memory import RssReader
+from bpcopy.diagnostics.summary import describe
 
 # A trace writer is a bpcopy.render.trace.TraceRecords: chunk(...), pause(t, pauses),
 # resume(t, resumes), drain(t, drains, writable_length, readable_length) and
@@ -88,6 +89,7 @@ class Recorder:
         self.started = False
         self.started_at = 0.0
         self.finished_at: float | None = None
+        self.error_recorded: str | None = None
         self._paused_since: float | None = None
         self._next_sample: asyncio.TimerHandle | None = None
         self._rss = 0
@@ -239,7 +241,14 @@ class Recorder:
         self._event("finish", self.finished_at or 0.0, {"bytes": self.bytes})
 
     def _on_error(self, error: BaseException) -> None:
-        self._event("error", self.now(), {"message": str(error)})
+        self.record_error(describe(error))
+
+    def record_error(self, message: str) -> None:
+        """An error record in the trace, unless the last one said the same (a stream's
+        error is also the copy's)."""
+        if message != self.error_recorded:
+            self.error_recorded = message
+            self._event("error", self.now(), {"message": message})
 
     def write_kernel_records(self, until: float = float("inf")) -> None:
         """Trace the kernel sampler's records taken up to `until` (the time of the record

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bpcopy.names import quote
+
 # A side must be busy this much longer than the other, and for this share of the copy,
 # before we blame it; below that, both kept up and the time went elsewhere.
 _DOMINANCE = 1.5
@@ -81,6 +83,15 @@ def judge(elapsed_s: float, source_busy_s: float, sink_busy_s: float,
     if sink_share >= _SHARE and source_share >= _SHARE:
         return f"neither: both sides were busy ({shares}); they were evenly matched"
     return (f"neither: {shares}; the rest went to moving bytes through bpcopy itself")
+
+
+def describe(error: BaseException) -> str:
+    """An error in one line for a person, as the summary and the trace give it: the
+    file, then the operating system's reason."""
+    if isinstance(error, OSError) and error.filename is not None:
+        reason = error.strerror or str(error)
+        return f"{quote(error.filename)}: {reason}"
+    return str(error) or type(error).__name__
 
 
 def _percent(share: float) -> str:

@@ -154,6 +154,17 @@ class LiveView:
             self._live.stop()  # transient: erases the lines it drew, shows the cursor
             self._live = None
 
+    def print_above(self, text: str) -> None:
+        """Print `text` above the view, which is redrawn below it (SIGUSR1's summary)."""
+        if self._live is None:
+            return
+        self._live.console.print(Text(text.rstrip("\n")))
+        self._redraw_now()
+
+    def _redraw_now(self) -> None:
+        if self._live is not None:
+            self._live.update(self._renderable(), refresh=True)
+
     def _forget(self) -> None:
         """Drop the view without erasing: the lines above the cursor are not ours now."""
         if self._live is not None:

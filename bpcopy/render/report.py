@@ -25,7 +25,7 @@ from bpcopy.diagnostics.kernel import PIPE_BUF
 from bpcopy.render.process_names import program_name
 from bpcopy.render.summary_text import summary_rows
 from bpcopy.render.timeline import KERNEL_FIELDS, Sample, duration_of, samples_of
-from bpcopy.units import format_duration, format_rate, format_size
+from bpcopy.units import counted, format_duration, format_rate, format_size
 
 if TYPE_CHECKING:
     from bpcopy.options import CommandOptions
@@ -382,7 +382,7 @@ def _option_text(name: str, value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
         if name in SIZE_OPTIONS:
-            return f"{format_size(value)} ({value:.0f} bytes)"
+            return f"{format_size(value)} ({counted(round(value), 'byte')})"
         if name in RATE_OPTIONS:
             return format_rate(value)
         if name in DURATION_OPTIONS:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpcopy.units import format_duration, format_rate, format_size
+from bpcopy.units import counted, format_duration, format_rate, format_size
 
 
 def summary_rows(summary: dict[str, Any], compact: bool = False) -> list[tuple[str, str]]:
@@ -23,8 +23,8 @@ def summary_rows(summary: dict[str, Any], compact: bool = False) -> list[tuple[s
                      f"{format_rate(summary['throughput_bps'])}"),
             ("mode", f"{summary['mode']}, marks {size(summary['readable_high_water_mark'])}"
                      f"/{size(summary['writable_high_water_mark'])}"),
-            ("pressure", f"{_count(summary['pauses'], 'pause')}, "
-                         f"{_count(summary['drains'], 'drain')}"),
+            ("pressure", f"{counted(summary['pauses'], 'pause')}, "
+                         f"{counted(summary['drains'], 'drain')}"),
             ("paused", format_duration(summary["paused_s"])),
             ("buffers", f"read {size(summary['max_readable_length'])}, "
                         f"write {size(summary['max_writable_length'])}"),
@@ -38,8 +38,9 @@ def summary_rows(summary: dict[str, Any], compact: bool = False) -> list[tuple[s
             ("mode", f"{summary['mode']}, marks: "
                      f"read {format_size(summary['readable_high_water_mark'])}, "
                      f"write {format_size(summary['writable_high_water_mark'])}"),
-            ("backpressure", f"{summary['pauses']} pauses, {summary['resumes']} resumes, "
-                             f"{summary['drains']} drains, paused "
+            ("backpressure", f"{counted(summary['pauses'], 'pause')}, "
+                             f"{counted(summary['resumes'], 'resume')}, "
+                             f"{counted(summary['drains'], 'drain')}, paused "
                              f"{format_duration(summary['paused_s'])}"),
             ("buffers (max)", f"readable {format_size(summary['max_readable_length'])}, "
                               f"writable {format_size(summary['max_writable_length'])}"),
@@ -48,6 +49,9 @@ def summary_rows(summary: dict[str, Any], compact: bool = False) -> list[tuple[s
         ]
     if summary.get("sha256"):
         rows.append(("sha256", f"{summary['sha256']} ({summary.get('verified', '')})"))
+    if summary.get("seed") is not None:
+        rows.append(("seed", f"{summary['seed']} (--seed {summary['seed']} repeats the "
+                             "random delays and short writes)"))
     if summary.get("error"):
         rows.append(("error", summary["error"]))
     rows.append(("verdict", summary["verdict"]))
@@ -60,14 +64,16 @@ def _amount_rows(summary: dict[str, Any], compact: bool) -> list[tuple[str, str]
     read, chunks = summary["bytes"], summary["chunks"]
     written = summary.get("bytes_written", read)
     if compact:
-        amount = f"{short_size(read)} in {_count(chunks, 'chunk')}"
+        amount = f"{short_size(read)} in {counted(chunks, 'chunk')}"
         if written == read:
             return [("copied", amount)]
         return [("read", amount), ("wrote", short_size(written))]
-    amount = f"{format_size(read)} ({read} bytes) in {chunks} chunks"
+    amount = (f"{format_size(read)} ({counted(read, 'byte')}) in "
+              f"{counted(chunks, 'chunk')}")
     if written == read:
         return [("copied", amount)]
-    return [("data", f"read {amount}, wrote {format_size(written)} ({written} bytes)")]
+    return [("data", f"read {amount}, wrote {format_size(written)} "
+                     f"({counted(written, 'byte')})")]
 
 
 def short_size(size: float) -> str:
@@ -75,13 +81,11 @@ def short_size(size: float) -> str:
     return format_size(size).replace(" B", "B").replace("iB", "").replace(" ", "")
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
-def format_summary_text(summary: dict[str, Any]) -> str:
+def format_summary_text(summary: dict[str, Any], title: str | None = None) -> str:
+    """The summary as lines under `title` (by default, whether the copy succeeded)."""
     rows = summary_rows(summary)
     width = max(len(label) for label, _ in rows)
-    title = "bpcopy: copy complete" if summary["ok"] else "bpcopy: copy FAILED"
+    if title is None:
+        title = "bpcopy: copy complete" if summary["ok"] else "bpcopy: copy FAILED"
     lines = [title] + [f"  {label:<{width}}  {value}" for label, value in rows]
     return "\n".join(lines) + "\n"

@@ -115,8 +115,8 @@ def test_a_trace_on_stderr_sharing_stdout_s_pipe_loses_no_record(tmp_path):
     assert records == 64
 
 
-@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_an_interrupt_while_verifying_removes_the_temporary_file(tmp_path, signum, status):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_an_interrupt_while_verifying_removes_the_temporary_file(tmp_path, signum):
     source, dest = tmp_path / "src", tmp_path / "dst"
     old = make_file(dest, 10)
     with open(source, "wb") as big:
@@ -132,9 +132,9 @@ def test_an_interrupt_while_verifying_removes_the_temporary_file(tmp_path, signu
             break
         time.sleep(0.005)
     process.send_signal(signum)
-    assert process.wait(timeout=60) in (status, 0)
+    assert process.wait(timeout=60) in (-signum, 0)  # death by the signal, or done first
     assert not list(tmp_path.glob(".dst.*"))
-    if process.returncode == status:
+    if process.returncode == -signum:
         assert dest.read_bytes() == old
 
 

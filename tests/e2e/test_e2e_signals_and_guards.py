@@ -46,8 +46,8 @@ def test_pipefail_sees_141_like_cat_killed_by_sigpipe(tmp_path: Path) -> None:
     assert b"Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_stops_a_slow_copy_cleanly(tmp_path: Path, signum: int, status: int) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_a_slow_copy_cleanly(tmp_path: Path, signum: int) -> None:
     src = tmp_path / "src"
     sparse_file(src, 16 * 1024 * 1024)
     dst = tmp_path / "dst"
@@ -63,7 +63,7 @@ def test_a_signal_stops_a_slow_copy_cleanly(tmp_path: Path, signum: int, status:
         _, err = process.communicate(timeout=HANG_TIMEOUT_S)
     finally:
         kill_quietly(process)
-    assert process.returncode == status
+    assert process.returncode == -signum  # death by that signal: 128+N in the shell
     text = err.decode()
     assert "Traceback" not in text
     assert "copied" in text  # the summary so far
@@ -84,7 +84,7 @@ def test_a_signal_with_json_reports_the_bytes_so_far(tmp_path: Path) -> None:
         _, err = process.communicate(timeout=HANG_TIMEOUT_S)
     finally:
         kill_quietly(process)
-    assert process.returncode == 143
+    assert process.returncode == -signal.SIGTERM
     summary = summary_of(err)
     assert summary["ok"] is False and "SIGTERM" in summary["error"]
     assert 0 < summary["bytes"] < 16 * 1024 * 1024
@@ -103,7 +103,7 @@ def test_a_signal_with_quiet_prints_no_summary(tmp_path: Path) -> None:
         _, err = process.communicate(timeout=HANG_TIMEOUT_S)
     finally:
         kill_quietly(process)
-    assert process.returncode == 130
+    assert process.returncode == -signal.SIGINT
     assert b"copied" not in err and b"Traceback" not in err
 
 
