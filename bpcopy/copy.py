@@ -318,6 +318,7 @@ def _build_streams(options: CopyOptions, ends: Ends) -> tuple[FdReadable, FdWrit
         device_write = faults.fail_after(device_write, options.sink_fail_after)
     readable = FdReadable(
         ends.source.fd, ends.source.name, options.read_hwm, close=False,
+        skip_holes=ends.source.has_holes,  # its holes are zeros: no need to read them
         pacer=Pacer(options.source_delay, options.source_rate, 0.0, options.seed))
     writable = FdWritable(
         ends.destination.fd, ends.destination.name, options.write_hwm, close=False,

@@ -13,6 +13,11 @@ fs.WriteStream, for regular files, pipes, FIFOs, terminals and devices.
   such a later turn.
 - The reader asks for `high_water_mark` bytes per read, so file chunks equal the mark
   except the last.
+- A regular file known to have holes is read around them (`skip_holes`): the reader asks
+  the file system where data and holes are (SEEK_DATA, SEEK_HOLE) only where one region
+  ends, and a chunk that lies wholly in a hole is the shared block of zeros of its size
+  (`zero_block`) instead of a read() that would copy zeros. The chunks, their sizes and
+  their order are those the reads would have given.
 - A Pacer (pacing.py) may delay completions to simulate a slow device; faults (pacing's
   sibling, faults.py) may shorten or fail the sink's writes.
 - A regular-file sink may take a HoleWriter as its device write (--sparse): a chunk of
@@ -41,6 +46,31 @@ from bpcopy.streams import Readable, Writable
 from bpcopy.streams.marks import DEFAULT_HIGH_WATER_MARK
 
 PROC_ROOT = "/proc"  # a setting, so tests can take /proc away (as on macOS)
+
+# A hole is trusted for at most this many bytes before the file system is asked again,
+# so a source that shrinks or gains data during the copy is seen within this distance,
+# as a plain reader would see it (a little later). One lseek per MiB costs nothing.
+HOLE_RECHECK_BYTES = 1024 * 1024
+# Where data and holes alternate within a chunk, every chunk is read anyway and asking
+# costs two lseeks a chunk: after each such look, ask again twice as late, up to this
+# many chunks later (a hole that follows is then met at most that many chunks late).
+MOST_CHUNKS_BETWEEN_LOOKS = 16
+
+_ZERO_BLOCKS: dict[int, bytes] = {}
+
+
+def zero_block(size: int) -> bytes:
+    """The shared, immutable block of `size` zeros that stands for a chunk of a hole.
+
+    One per size (the reader's mark), so a copy of holes allocates nothing per chunk, and
+    a writer that meets this very object knows its content without comparing it.
+    """
+    block = _ZERO_BLOCKS.get(size)
+    if block is None:
+        if len(_ZERO_BLOCKS) >= 8:  # marks are few; never let odd sizes pile up
+            _ZERO_BLOCKS.clear()
+        block = _ZERO_BLOCKS[size] = bytes(size)  # calloc'd: untouched pages cost no RSS
+    return block
 
 
 def waits_for_readiness(fd: int) -> bool:
@@ -119,10 +149,15 @@ class FdReadable(FdEndpoint, Readable):
     """Reads a file descriptor in chunks of `high_water_mark` bytes."""
 
     def __init__(self, fd: int, name: str, high_water_mark: int = DEFAULT_HIGH_WATER_MARK, *,
-                 pacer: Pacer | None = None, close: bool = True) -> None:
+                 pacer: Pacer | None = None, close: bool = True,
+                 skip_holes: bool = False) -> None:
         Readable.__init__(self, high_water_mark)
         self._attach(fd, name, pacer, close, writing=False)
         self._wanted = high_water_mark
+        self._holes: HoleMap | None = None
+        if skip_holes and stat.S_ISREG(os.fstat(self.fd).st_mode):
+            self._holes = HoleMap(self.fd)
+            self._read = self._read_around_holes  # type: ignore[method-assign]
 
     def _read(self, size: int) -> None:
         self._started_at = perf_counter()
@@ -137,6 +172,32 @@ class FdReadable(FdEndpoint, Readable):
             return
         if self._pacer is None:
             # task_soon(), without its two calls: this runs once per chunk.
+            (self._ticks or self.tick_queue).add_task(self._deliver, (data,))
+        else:
+            self._complete_paced(data)
+
+    def _read_around_holes(self, size: int) -> None:
+        """`_read` for a regular file with holes: a chunk wholly in a hole is the shared
+        zero block, any other is read with pread where the reads have got to."""
+        self._started_at = perf_counter()
+        holes = self._holes
+        assert holes is not None
+        position = holes.position
+        if position >= holes.known_until:
+            holes.look(position, size)
+        if position + size <= holes.zeros_until:
+            data = _ZERO_BLOCKS.get(size) or zero_block(size)
+            holes.position = position + size
+        else:
+            try:
+                data = os.pread(self.fd, size, position)
+            except OSError as error:
+                self.task_soon(self.destroy, io_error(error, self.name))
+                return
+            holes.position = position + len(data)
+            if not data:  # the end: leave the offset where read() would have
+                holes.leave_offset()
+        if self._pacer is None:
             (self._ticks or self.tick_queue).add_task(self._deliver, (data,))
         else:
             self._complete_paced(data)
@@ -171,39 +232,101 @@ class FdReadable(FdEndpoint, Readable):
 
     def _destroy(self, error: BaseException | None, callback: Callable[..., Any]) -> None:
         self._stop_waiting()
+        if self._holes is not None:
+            self._holes.leave_offset()
         self.release()
         callback(error)
+
+
+class HoleMap:
+    """Where a regular file's holes are, learnt where one region ends, for a reader.
+
+    The reader keeps `position` itself (it reads with pread), from the descriptor's
+    offset at the start, so stdin redirected from a file may start anywhere; the offset
+    is set back to `position` when the reading stops (`leave_offset`), as read() would
+    have left it. Before `known_until` nothing need be asked: a chunk that ends at or
+    before `zeros_until` is all hole, any other is read. `look` asks again at most
+    HOLE_RECHECK_BYTES into a hole, so a source that shrinks there is noticed (its
+    reads come back short) and one that gains data there is read; where regions are
+    shorter than a chunk, it asks less and less often (MOST_CHUNKS_BETWEEN_LOOKS).
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.position = os.lseek(fd, 0, os.SEEK_CUR)
+        self.known_until = self.position  # ask at the first read
+        self.zeros_until = self.position
+        self._chunks_between_looks = 1
+
+    def look(self, position: int, size: int) -> None:
+        """Learn the region that starts at `position`: data up to the next hole, or a
+        hole up to the next data (or the end), trusted for about HOLE_RECHECK_BYTES (a
+        whole number of `size`-byte chunks, so no chunk straddles the next look)."""
+        fd = self.fd
+        try:
+            data_at = os.lseek(fd, position, os.SEEK_DATA)
+        except OSError as error:
+            if error.errno != errno.ENXIO:  # no SEEK_DATA here: read everything
+                self._read_everything()
+                return
+            data_at = os.fstat(fd).st_size  # no data after `position`: a hole to the end
+        try:
+            if data_at > position:  # a hole
+                recheck_at = position + max(HOLE_RECHECK_BYTES // max(size, 1), 1) * size
+                self.zeros_until = self.known_until = min(data_at, recheck_at)
+            else:  # data, up to the next hole
+                self.zeros_until = position
+                self.known_until = os.lseek(fd, position, os.SEEK_HOLE)
+        except OSError:  # at or past the end (it shrank): read, and ask again
+            self.zeros_until = self.known_until = position
+        if self.known_until - position < size:  # the region ends inside this chunk
+            self._chunks_between_looks = min(2 * self._chunks_between_looks,
+                                             MOST_CHUNKS_BETWEEN_LOOKS)
+            self.known_until = position + self._chunks_between_looks * size
+        else:
+            self._chunks_between_looks = 1
+
+    def _read_everything(self) -> None:
+        self.zeros_until = -1
+        self.known_until = 1 << 63
+
+    def leave_offset(self) -> None:
+        """Put the descriptor's offset where plain reads would have left it."""
+        with contextlib.suppress(OSError):
+            os.lseek(self.fd, self.position, os.SEEK_SET)
 
 
 class HoleWriter:
     """A device write for a new regular file that leaves holes where the data is zeros.
 
     A chunk of zeros is not written: the file system reads a gap in a file back as
-    zeros without storing them. The test is one comparison with a zero block of the
-    chunk's size (a memcmp), kept from one chunk to the next. The writer keeps the file
+    zeros without storing them. A chunk that is the reader's shared zero block (a chunk
+    of a hole in SRC) is known by its identity; any other is compared with a zero block
+    of its size (a memcmp), kept from one chunk to the next. The writer keeps the file
     offset itself and writes with pwrite, so a hole costs no system call at all; a file
     that ends in a hole has no length yet, and `settle()` gives it one.
     """
 
     def __init__(self) -> None:
-        self._zeros = b""
+        self._zeros = b""  # its own, for the comparison: the shared ones come and go
         self.offset = 0  # where the next byte goes; the descriptor's own offset stays 0
         self._ends_in_hole = False
 
     def __call__(self, fd: int, data: Any) -> int:
         size = len(data)
-        if len(self._zeros) != size:
-            self._zeros = bytes(size)
-        if type(data) is not bytes:  # a memoryview compares item by item: 100x slower
-            data = bytes(data)
-        if data == self._zeros:
-            self.offset += size
-            self._ends_in_hole = True
-            return size
-        written = os.pwrite(fd, data, self.offset)
-        self.offset += written
-        self._ends_in_hole = False
-        return written
+        if _ZERO_BLOCKS.get(size) is not data:  # not the reader's block for a hole: look
+            if len(self._zeros) != size:
+                self._zeros = bytes(size)
+            if type(data) is not bytes:  # a memoryview compares item by item: 100x slower
+                data = bytes(data)
+            if data != self._zeros:
+                written = os.pwrite(fd, data, self.offset)
+                self.offset += written
+                self._ends_in_hole = False
+                return written
+        self.offset += size
+        self._ends_in_hole = True
+        return size
 
     def settle(self, fd: int) -> None:
         """Give the file its full length if it ends in a hole."""

@@ -1,6 +1,8 @@
 """--sparse auto|always|never, with cp's meaning: chunks of zeros become holes in a new
 regular-file DST (auto: when SRC has holes), a DST that ends in a hole still has its
-full length, stdout and pipes get the zeros, and the trace does not change by a digit."""
+full length, stdout and pipes get the zeros, and the trace does not change by a digit.
+A SRC with holes is read around them, with the same chunks, trace and copy as the same
+bytes written densely, from any offset of stdin, and a SRC that shrinks still fails."""
 
 from __future__ import annotations
 
@@ -12,12 +14,23 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from e2e_helpers import cli, jsonl_records, summary_of
+from e2e_helpers import (
+    HANG_TIMEOUT_S,
+    cli,
+    dir_entries,
+    jsonl_records,
+    kill_quietly,
+    spawn,
+    summary_of,
+    wait_for_copy_to_write,
+)
 from small_filesystems import mounted_tmpfs
 
 MIB = 1024 * 1024
 TRACE_FIELDS = ("event", "seq", "bytes", "write_ok", "readable_length", "writable_length",
                 "need_drain", "paused", "drains", "pauses", "resumes")
+SUMMARY_FIELDS = ("bytes", "bytes_written", "chunks", "pauses", "resumes", "drains",
+                  "max_readable_length", "max_writable_length")
 
 
 def sparse_source(path: Path, size: int, islands: list[tuple[int, int]]) -> bytes:
@@ -186,3 +199,83 @@ def test_an_unknown_sparse_choice_is_a_usage_error(holey, tmp_path):
     result = cli(src, tmp_path / "dst", "--sparse", "sometimes")
     assert result.returncode == 2
     assert b"--sparse" in result.stderr and b"'always'" in result.stderr
+
+
+def traced_copy(src: Path, dst: Path, trace: Path, *options: object,
+                stdin: object = subprocess.DEVNULL) -> tuple[list[dict], dict]:
+    """The trace's records (Node's numbers only) and the summary's counts of a copy."""
+    result = cli(src, dst, "--json", "--trace-format", "jsonl", "--trace-file", trace,
+                 *options, stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    summary = summary_of(result)
+    records = [{key: record.get(key) for key in TRACE_FIELDS}
+               for record in jsonl_records(trace.read_text())]
+    return records, {key: summary[key] for key in SUMMARY_FIELDS}
+
+
+@pytest.fixture
+def unaligned(tmp_path: Path):
+    """A sparse SRC with data at offsets no mark divides, ending in a hole, and DENSE: the
+    same bytes written out (no holes, so it is read chunk by chunk)."""
+    if not holes_supported(tmp_path):
+        pytest.skip("this file system stores no holes")
+    src, dense = tmp_path / "src", tmp_path / "dense"
+    content = sparse_source(src, 8 * MIB + 777, [(1, 10), (65535, 2), (200_001, 70_000),
+                                                 (5 * MIB - 3, 3)])
+    dense.write_bytes(content)
+    if allocated(dense) < len(content):
+        pytest.skip("this file system compresses or deduplicates zeros")
+    return src, dense, content
+
+
+@pytest.mark.parametrize("mark", ["16K", "100000"])
+def test_reading_around_holes_changes_no_number_in_the_trace(tmp_path, unaligned, mark):
+    src, dense, content = unaligned
+    around = traced_copy(src, tmp_path / "from-src", tmp_path / "src.jsonl", "-H", mark)
+    through = traced_copy(dense, tmp_path / "from-dense", tmp_path / "dense.jsonl",
+                          "-H", mark)
+    assert around == through
+    assert around[1]["bytes"] == len(content)
+    assert (tmp_path / "from-src").read_bytes() == content
+    assert (tmp_path / "from-dense").read_bytes() == content
+    assert allocated(tmp_path / "from-src") <= allocated(src) + 256 * 1024
+
+
+def test_stdin_from_a_sparse_file_at_an_offset_copies_the_rest(tmp_path, unaligned):
+    src, dense, content = unaligned
+    start = 700_001  # in a hole, on no chunk boundary
+    copies = []
+    for name, path in (("src", src), ("dense", dense)):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.lseek(fd, start, os.SEEK_SET)
+            copies.append(traced_copy("-", tmp_path / f"from-{name}",
+                                      tmp_path / f"{name}.jsonl", "-H", "64K", stdin=fd))
+            # The shared offset ends where reading to the end leaves it, as cat leaves it.
+            assert os.lseek(fd, 0, os.SEEK_CUR) == len(content)
+        finally:
+            os.close(fd)
+        assert (tmp_path / f"from-{name}").read_bytes() == content[start:]
+    assert copies[0] == copies[1]
+    assert copies[0][1]["bytes"] == len(content) - start
+
+
+def test_a_sparse_source_truncated_mid_copy_fails_and_leaves_the_destination(tmp_path):
+    if not holes_supported(tmp_path):
+        pytest.skip("this file system stores no holes")
+    src, dst = tmp_path / "src.bin", tmp_path / "dst"
+    sparse_source(src, 16 * MIB, [(0, 1000)])  # data first, so the copy writes a chunk
+    old = b"the old destination\n"
+    dst.write_bytes(old)
+    process = spawn(src, dst, "-H", "64K", "--source-rate", "2MiB/s")
+    try:
+        wait_for_copy_to_write(tmp_path)  # a chunk in, seconds before the copy ends
+        os.truncate(src, 4 * MIB + 1000)  # in the hole, ahead of the reader
+        _, err = process.communicate(timeout=HANG_TIMEOUT_S)
+    finally:
+        kill_quietly(process)
+    assert process.returncode == 1, err
+    assert b"Traceback" not in err
+    assert b"src.bin" in err and b"shrank" in err
+    assert dst.read_bytes() == old
+    assert dir_entries(tmp_path) == ["dst", "src.bin"]
