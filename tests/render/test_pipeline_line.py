@@ -52,7 +52,7 @@ def test_every_width_gets_one_line_no_wider_than_itself(width):
 
 def test_long_commands_give_way_to_the_program_then_are_cut_with_an_ellipsis():
     python = EndReading("pipe", 61440, 64 * KIB, False,
-                        (("/root/.pyenv/versions/3.11.7/bin/python3 /tmp/slow_sink.py", 1482),))
+                        (("/usr/local/bin/python3 /srv/jobs/slow_sink.py", 1482),))
     assert line(downstream=python, width=100).endswith("→ python3 (pid 1482)")
     assert line(downstream=python, width=40) == "tar→[64K/64K]→r→w→[60K/64K]→python3"
     cut = line(downstream=python, width=32)
