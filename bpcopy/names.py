@@ -22,6 +22,7 @@ This module knows names and strings only; every output that shows a name goes th
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 # Characters that never need quoting (GNU's list for its shell styles).
@@ -69,19 +70,7 @@ def shown_command(command: str) -> str:
     """
     if not any(_needs_escape(char) for char in command):
         return command
-    parts = []
-    in_escape = False
-    for char in command:
-        if _needs_escape(char):
-            if not in_escape:
-                parts.append("'$'")
-                in_escape = True
-            parts.append(_escape(char))
-            continue
-        if in_escape:
-            parts.append("''")
-            in_escape = False
-        parts.append(char)
+    parts, in_escape = _with_escape_runs(command, lambda char: char)
     if in_escape:
         parts.append("''")
     return "".join(parts)
@@ -142,9 +131,17 @@ def _shell_quote(name: str, always: bool) -> str:
             char in _DOUBLE_QUOTABLE or (ord(char) > 127 and char.isprintable())
             for char in name):
         return f'"{name}"'
-    parts = ["'"]
-    in_escape = False  # inside a $'...' run, which the next plain character closes
-    for char in name:
+    parts, _ = _with_escape_runs(name, lambda char: "'\\''" if char == "'" else char)
+    return "'" + "".join(parts) + "'"
+
+
+def _with_escape_runs(chars: str, plain: Callable[[str], str]) -> tuple[list[str], bool]:
+    """The pieces of a single-quoted text in which each run of characters that need
+    escaping goes between $'...': the quotes close before the run and open again after
+    it. Also whether the text ends inside such a run."""
+    parts = []
+    in_escape = False
+    for char in chars:
         if _needs_escape(char):
             if not in_escape:
                 parts.append("'$'")
@@ -154,6 +151,5 @@ def _shell_quote(name: str, always: bool) -> str:
         if in_escape:
             parts.append("''")
             in_escape = False
-        parts.append("'\\''" if char == "'" else char)
-    parts.append("'")
-    return "".join(parts)
+        parts.append(plain(char))
+    return parts, in_escape
